@@ -1,0 +1,5 @@
+"""`python -m word2vec` runs the w2v command line."""
+
+from .cli import main
+
+main()

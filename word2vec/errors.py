@@ -1,0 +1,32 @@
+"""The project's own error types; the CLI turns each into one `Error: …` line."""
+
+
+class W2VError(Exception):
+    """Base of every error w2v reports to a user; `exit_code` is the process status."""
+
+    exit_code = 1
+
+
+class ConfigError(W2VError):
+    """A config key, type or value that is not allowed (bad usage)."""
+
+    exit_code = 2
+
+
+class DataError(W2VError):
+    """Input data that cannot be used: an empty corpus, a corrupt model file, …"""
+
+
+class UnknownWordError(W2VError, KeyError):
+    """A query word that is not in the vocabulary."""
+
+    def __init__(self, word):
+        super().__init__(f"'{word}' is not in the vocabulary")
+        self.word = word
+
+    def __str__(self):
+        return self.args[0]
+
+
+class DivergenceError(W2VError):
+    """Training produced NaN or inf."""

@@ -1,0 +1,442 @@
+"""File formats: word2vec text/binary (C tool, gensim, fastText), vocab.tsv, .npy, TensorBoard projector."""
+
+import os
+import re
+import warnings
+
+import numpy as np
+
+from .errors import ConfigError, DataError
+from .fileio import atomic_write, open_binary, read_chunks
+
+_CHUNK = 1 << 24  # bytes read at a time
+_BLOCK_VALUES = 1 << 20  # floats formatted or packed at a time
+_MAX_WORD = 1 << 16  # a longer "word" means the file is not what it claims to be
+_WORD_SPACE = re.compile(r"[ \t\n\r\x0b\x0c]")  # what the C tool, gensim and fastText split on
+_TSV_BREAK = re.compile(r"[\t\n\r]")
+_TRIPLES = np.frombuffer("".join("%03d" % i for i in range(1000)).encode(), np.uint8).reshape(1000, 3)
+_HEADS = np.insert(_TRIPLES, 1, ord("."), axis=1)  # "d.dd": the first three significant digits
+_TRAILING_ZEROS = np.array([3] + [len(s) - len(s.rstrip("0")) for s in ("%03d" % i for i in range(1, 1000))])
+_COLUMN_AFTER_POINT = np.arange(9)  # "." then 8 digits
+_POWER_ZERO = 60
+_POWERS = np.array([float(f"1e{k}") for k in range(-_POWER_ZERO, _POWER_ZERO + 1)])  # exact to the last bit
+_COMPRESSED = (".gz", ".bz2", ".xz")
+
+
+# ---------------------------------------------------------------- writing word2vec files
+
+
+def write_word2vec(path, words, vectors, binary):
+    """Write vectors in the original C tool's format (gensim and fastText read it too).
+
+    Both formats start with a header line `W d`. Binary records are `word ` then d little-endian
+    float32 then `\\n`. Text records are `word v1 … vd\\n`, each value with 9 significant digits in
+    exponent notation (`-1.23456791e-01`, trailing zeros dropped, `0` for zero): 9 digits read back
+    to the very same float32, and a fixed layout lets numpy format the values in bulk.
+
+    Parameters
+    ----------
+    path : str or path-like
+    words : sequence of str, length W; no ASCII whitespace inside a word
+    vectors : array (W, d)
+    binary : bool
+    """
+    vectors = _check_table(words, vectors, _WORD_SPACE, "contains whitespace")
+    with atomic_write(path, "wb") as handle:
+        handle.write(f"{len(words)} {vectors.shape[1]}\n".encode())
+        for start, block in _blocks(vectors):
+            names = [w.encode() + b" " for w in words[start : start + len(block)]]
+            handle.write(_pack_binary(names, block) if binary else _pack_text(names, block, " "))
+
+
+def write_projector(folder, words, vectors):
+    """Write TensorBoard projector files `vectors.tsv` (tab-separated floats) and `metadata.tsv`.
+
+    `metadata.tsv` holds one word per line and no header, as the projector expects for one column.
+    """
+    vectors = _check_table(words, vectors, _TSV_BREAK, "contains a tab or line break")
+    try:
+        os.makedirs(folder, exist_ok=True)
+    except OSError as exc:
+        raise DataError(f"cannot create {folder}: {exc.strerror or exc}") from None
+    with atomic_write(os.path.join(folder, "vectors.tsv"), "wb") as handle:
+        for start, block in _blocks(vectors):
+            handle.write(_pack_text([b""] * len(block), block, "\t"))
+    with atomic_write(os.path.join(folder, "metadata.tsv"), "wb") as handle:
+        handle.write("".join(w + "\n" for w in words).encode())
+
+
+def _check_table(words, vectors, forbidden, problem):
+    vectors = np.asarray(vectors)
+    if vectors.ndim != 2 or vectors.shape[0] != len(words):
+        raise DataError(f"{len(words)} words but a vectors array of shape {vectors.shape}")
+    for i, word in enumerate(words):
+        if not word or forbidden.search(word):
+            raise DataError(f"word {i} ({word!r}) is empty or {problem}; the format cannot hold it")
+    return vectors
+
+
+def _blocks(vectors):
+    rows = max(1, _BLOCK_VALUES // max(1, vectors.shape[1]))
+    for start in range(0, vectors.shape[0], rows):
+        yield start, np.asarray(vectors[start : start + rows], dtype=np.float32)
+
+
+def _pack_binary(names, block):
+    raw = memoryview(np.ascontiguousarray(block, dtype="<f4").tobytes())
+    size = 4 * block.shape[1]
+    parts = []
+    for i, name in enumerate(names):
+        parts += (name, raw[i * size : (i + 1) * size], b"\n")
+    return b"".join(parts)
+
+
+def _pack_text(names, block, sep):
+    """Lines `name v1<sep>v2…\\n`, the values formatted by `_format_values` in one go."""
+    finite = np.isfinite(block)
+    flat, lengths = _format_values(np.where(finite, block, 0), sep)
+    ends = np.cumsum(lengths).tolist()
+    starts = [0] + ends[:-1]
+    whole = finite.all(axis=1).tolist()
+    parts = []
+    for i, name in enumerate(names):
+        if whole[i]:
+            parts += (name, flat[starts[i] : ends[i]])
+        else:  # nan/inf: rare, so the slow path is fine
+            parts += (name, sep.join("%.9g" % v for v in block[i].tolist()).encode(), b"\n")
+    return b"".join(parts)
+
+
+def _format_values(block, sep):
+    """Format a finite (n, d) block as bytes; returns the bytes and each line's length."""
+    n, d = block.shape
+    x = block.astype(np.float64).ravel()
+    mantissa, exponent = _decimal_parts(np.abs(x))
+    hi, mid, lo = mantissa // 1000000, mantissa // 1000 % 1000, mantissa % 1000
+    chars = np.zeros((x.size, 16), np.uint8)  # one column per character; 0 = left out
+    chars[:, 0] = np.where(x < 0, ord("-"), 0)
+    chars[:, 1:5] = _HEADS[hi]
+    chars[:, 5:8] = _TRIPLES[mid]
+    chars[:, 8:11] = _TRIPLES[lo]
+    zeros = _TRAILING_ZEROS[lo] + (lo == 0) * (_TRAILING_ZEROS[mid] + (mid == 0) * _TRAILING_ZEROS[hi])
+    chars[:, 2:11][_COLUMN_AFTER_POINT >= 9 - zeros[:, None]] = 0  # drops "." too when all are 0
+    chars[:, 11] = ord("e")
+    chars[:, 12] = np.where(exponent < 0, ord("-"), ord("+"))
+    chars[:, 13:15] = _TRIPLES[np.abs(exponent), 1:]
+    chars[x == 0, 2:15] = 0
+    chars[:, 15] = ord(sep)
+    chars.reshape(n, d, 16)[:, -1, 15] = ord("\n")
+    keep = chars != 0
+    return chars[keep].tobytes(), keep.reshape(n, -1).sum(axis=1)
+
+
+def _decimal_parts(a):
+    """Non-negative float64 → (9-digit int mantissa, decimal exponent e) with a ≈ m·10^(e−8)."""
+    binary_exponent = np.frexp(a)[1]  # 2^(b−1) <= a < 2^b, so log10(a) is within one of this guess:
+    exponent = np.floor((binary_exponent - 1) * np.log10(2)).astype(np.int64)
+    scaled = a * _POWERS[_POWER_ZERO + 8 - exponent]
+    exponent += scaled >= 999999999.5  # would round to 10 digits
+    scaled = a * _POWERS[_POWER_ZERO + 8 - exponent]
+    return np.rint(scaled).astype(np.int64), exponent
+
+
+# ---------------------------------------------------------------- reading word2vec files
+
+
+class _Source:
+    """Buffered bytes of one input file, read chunk by chunk; `buf[pos:]` is still unread."""
+
+    def __init__(self, handle, name):
+        self.chunks = read_chunks(handle, name, _CHUNK)
+        self.name, self.buf, self.pos, self.line = name, b"", 0, 0
+
+    def more(self):
+        """Append the next chunk; False at the end of the file."""
+        block = next(self.chunks, b"")
+        if block:
+            self.buf = self.buf[self.pos :] + block
+            self.pos = 0
+        return bool(block)
+
+    def fail(self, problem):
+        return DataError(f"{self.name}: {problem}")
+
+
+def read_word2vec(path, binary=None, header=True, limit=None):
+    """Read vectors written by the C tool, gensim or fastText (text `.txt`/`.vec` or binary `.bin`).
+
+    `binary=None` decides by the extension (`.bin` binary, `.txt`/`.vec` text, compressed files by the
+    name inside), otherwise by whether the first record parses as text. Words with invalid UTF-8
+    bytes are decoded with U+FFFD in their place and one UnicodeWarning gives the count.
+
+    Parameters
+    ----------
+    path : str or path-like; `-` is stdin, .gz/.bz2/.xz are decompressed
+    binary : bool or None
+    header : bool — False for a text file without the `W d` line (d is taken from the first line)
+    limit : int or None — read only the first `limit` vectors
+
+    Returns
+    -------
+    words : list of str, length W
+    vectors : float32 array (W, d)
+
+    Raises
+    ------
+    DataError naming the file and the problem (bad header, truncated or malformed record).
+    """
+    if limit is not None and limit < 0:
+        raise ConfigError(f"limit must be 0 or more, got {limit}")
+    name = os.fspath(path)
+    binary = _binary_by_extension(name) if binary is None else binary
+    if binary and not header:
+        raise ConfigError("binary word2vec files always have a header; header=False is for text files")
+    with open_binary(path) as handle:
+        src = _Source(handle, name)
+        src.more()
+        if src.buf.startswith(b"\xef\xbb\xbf"):
+            src.pos = 3
+        count, dim = _read_header(src) if header else (None, None)
+        if binary is None:
+            binary = not _looks_like_text(src, dim)
+        rows = count if limit is None else limit if count is None else min(count, limit)
+        reader = _read_binary if binary else _read_text
+        words, vectors, bad = reader(src, count, dim, rows, _size_of(name))
+    if bad:
+        warnings.warn(f"{name}: {bad} word(s) had invalid UTF-8 bytes, replaced by U+FFFD", UnicodeWarning, 2)
+    return words, vectors
+
+
+def _binary_by_extension(name):
+    stem, ext = os.path.splitext(name.lower())
+    if ext in _COMPRESSED:
+        ext = os.path.splitext(stem)[1]
+    return {".bin": True, ".txt": False, ".vec": False}.get(ext)
+
+
+def _size_of(name):
+    """The file size when it bounds the content (a plain file), else None."""
+    if name == "-" or name.lower().endswith(_COMPRESSED):
+        return None
+    try:
+        return os.path.getsize(name)
+    except OSError:
+        return None
+
+
+def _next_line(src, max_length):
+    """The next line without its newline (None at the end of the file); longer lines raise."""
+    while True:
+        end = src.buf.find(b"\n", src.pos)
+        if end >= 0 or not src.more():
+            break
+    if end < 0:
+        end = len(src.buf)
+    if end - src.pos > max_length:
+        raise src.fail(f"line {src.line + 1} is longer than {max_length} bytes")
+    if end == src.pos == len(src.buf):
+        return None
+    line, src.pos = src.buf[src.pos : end], end + 1
+    src.line += 1
+    return line
+
+
+def _read_header(src):
+    line = _next_line(src, 1000) or b""
+    fields = line.split()
+    if len(fields) == 2 and all(f.isdigit() for f in fields) and int(fields[1]) > 0:
+        return int(fields[0]), int(fields[1])
+    hint = "; a text file without one needs header=False" if len(fields) > 2 else ""
+    raise src.fail(f"first line should be '<count> <dimension>', got {line[:40]!r}{hint}")
+
+
+def _looks_like_text(src, dim):
+    """True when the next line holds a word and exactly `dim` numbers."""
+    window = 256 + 40 * dim
+    while len(src.buf) - src.pos < window and src.more():
+        pass
+    end = src.buf.find(b"\n", src.pos, src.pos + window)
+    if end < 0:
+        end = len(src.buf) if len(src.buf) - src.pos <= window else src.pos
+    fields = src.buf[src.pos : end].split()
+    return len(fields) == dim + 1 and all(map(_is_number, fields[1:]))
+
+
+def _allocate(rows, dim, size, per_record, src):
+    if size is not None:
+        rows = min(rows, size // per_record + 1)
+    try:
+        return np.empty((rows, dim), np.float32)
+    except (MemoryError, ValueError):
+        raise src.fail(f"header says {rows} vectors of {dim}, more than memory can hold") from None
+
+
+def _decode(raw_words):
+    words, bad = [], 0
+    for raw in raw_words:
+        try:
+            words.append(raw.decode("utf-8"))
+        except UnicodeDecodeError:
+            words.append(raw.decode("utf-8", errors="replace"))
+            bad += 1
+    return words, bad
+
+
+def _read_binary(src, count, dim, rows, size):
+    """Records `word<space><dim float32>` with an optional newline before the next word."""
+    out = _allocate(rows, dim, size, 4 * dim + 1, src)
+    raw_words, done, nbytes = [], 0, 4 * dim
+    while done < rows:
+        buf, pos, starts = src.buf, src.pos, []
+        while done + len(starts) < rows:
+            space = buf.find(b" ", pos, pos + _MAX_WORD)
+            if space < 0 or space + 1 + nbytes > len(buf):
+                break
+            raw_words.append(buf[pos:space].lstrip(b"\n\r\t\x0b\x0c"))
+            starts.append(space + 1)
+            pos = space + 1 + nbytes
+        if starts:
+            view = memoryview(buf)
+            data = b"".join([view[s : s + nbytes] for s in starts])
+            out[done : done + len(starts)] = np.frombuffer(data, "<f4").reshape(-1, dim)
+            done += len(starts)
+            src.pos = pos
+        elif len(buf) - pos >= _MAX_WORD + nbytes:
+            raise src.fail(f"record {done + 1} of {count} has no word: not a word2vec binary file?")
+        elif not src.more():
+            raise src.fail(f"truncated at record {done + 1} of {count}")
+    if rows == count:
+        _expect_end(src, count)
+    words, bad = _decode(raw_words)
+    return words, out, bad
+
+
+def _expect_end(src, count):
+    while not src.buf[src.pos :].strip() and src.more():
+        pass
+    if src.buf[src.pos :].strip():
+        raise src.fail(f"more data after the {count} vectors the header announces")
+
+
+def _read_text(src, count, dim, rows, size=None):
+    """Lines `word v1 … vd` (trailing spaces allowed, blank lines skipped)."""
+    raw_words, blocks, values, lines = [], [], [], []
+    while rows is None or len(raw_words) < rows:
+        line = _next_line(src, _MAX_WORD + 64 * (dim or 4096))
+        if line is None:
+            break
+        fields = line.split()
+        if not fields:
+            continue
+        dim = dim or len(fields) - 1
+        if len(fields) != dim + 1 or dim < 1:
+            raise src.fail(f"line {src.line}: expected a word and {dim or 'some'} numbers, found {len(fields)} fields")
+        raw_words.append(fields[0])
+        values += fields[1:]
+        lines.append(src.line)
+        if len(values) >= _BLOCK_VALUES:
+            blocks.append(_parse_floats(values, dim, src, lines))
+            values, lines = [], []
+    if dim is None:
+        raise src.fail("no vectors found")
+    if count is not None and len(raw_words) < rows:
+        raise src.fail(f"truncated: the header says {count} vectors, found {len(raw_words)}")
+    if rows == count:
+        _expect_end(src, count)
+    blocks.append(_parse_floats(values, dim, src, lines))
+    words, bad = _decode(raw_words)
+    return words, blocks[0] if len(blocks) == 1 else np.concatenate(blocks), bad
+
+
+def _parse_floats(values, dim, src, lines):
+    """Text tokens of whole records → float32 (records, dim); `lines` numbers the records."""
+    try:
+        flat = np.fromiter(map(float, values), np.float64, count=len(values))
+    except ValueError:
+        bad = next(i for i, v in enumerate(values) if not _is_number(v))
+        raise src.fail(f"line {lines[bad // dim]}: {values[bad][:30]!r} is not a number") from None
+    return flat.astype(np.float32).reshape(-1, dim)
+
+
+def _is_number(token):
+    try:
+        float(token)
+    except ValueError:
+        return False
+    return True
+
+
+# ---------------------------------------------------------------- vocab.tsv and .npy
+
+
+def write_vocab(path, words, counts):
+    """Write `word<TAB>count` lines in the given order, no header."""
+    if len(words) != len(counts):
+        raise DataError(f"{len(words)} words but {len(counts)} counts")
+    _check_table(words, np.empty((len(words), 0)), _TSV_BREAK, "contains a tab or line break")
+    lines = [f"{w}\t{int(c)}\n" for w, c in zip(words, counts)]
+    with atomic_write(path, "wb") as handle:
+        handle.write("".join(lines).encode())
+
+
+def read_vocab(path):
+    """Read `word<TAB>count` lines.
+
+    Returns
+    -------
+    words : list of str, length W
+    counts : int64 array (W,)
+    """
+    name = os.fspath(path)
+    with open_binary(path) as handle:
+        data = b"".join(read_chunks(handle, name))
+    lines = data.split(b"\n")
+    if lines and not lines[-1]:
+        lines.pop()
+    if not lines:
+        raise DataError(f"{name}: empty vocabulary file")
+    words, counts, seen = [], np.empty(len(lines), np.int64), set()
+    for number, line in enumerate(lines, 1):
+        word, count = _vocab_line(name, number, line)
+        if word in seen:
+            raise DataError(f"{name}: line {number}: duplicate word {word!r}")
+        seen.add(word)
+        words.append(word)
+        counts[number - 1] = count
+    return words, counts
+
+
+def _vocab_line(name, number, line):
+    fields = line.rstrip(b"\r").split(b"\t")
+    if len(fields) != 2 or not fields[0]:
+        raise DataError(f"{name}: line {number}: expected 'word<TAB>count', got {line[:40]!r}")
+    if not fields[1].isdigit() or len(fields[1]) > 18:
+        raise DataError(f"{name}: line {number}: count {fields[1][:20]!r} is not a whole number")
+    try:
+        return fields[0].decode("utf-8"), int(fields[1])
+    except UnicodeDecodeError:
+        raise DataError(f"{name}: line {number}: the word is not valid UTF-8") from None
+
+
+def save_npy(path, array):
+    """Write one array as .npy, atomically and without pickle."""
+    array = np.asanyarray(array)
+    if array.dtype.hasobject:
+        raise DataError(f"{os.fspath(path)}: cannot save an array of Python objects")
+    with atomic_write(path, "wb") as handle:
+        np.save(handle, array, allow_pickle=False)
+
+
+def load_npy(path, mmap=True):
+    """Load a .npy array (read-only memory map when `mmap`); corrupt or truncated files → DataError."""
+    name = os.fspath(path)
+    if not os.path.isfile(name):
+        raise DataError(f"{name}: no such file")
+    try:
+        array = np.load(name, mmap_mode="r" if mmap else None, allow_pickle=False)
+    except (ValueError, OSError, EOFError, TypeError) as exc:
+        raise DataError(f"{name}: not a valid .npy file ({str(exc).splitlines()[0][:80]})") from None
+    if not isinstance(array, np.ndarray):
+        array.close()
+        raise DataError(f"{name}: holds several arrays (.npz), expected one .npy array")
+    return array
