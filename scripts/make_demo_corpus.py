@@ -4,7 +4,7 @@
 The corpus is synthetic English-like text about a small "world" with regular
 relations: countries with capitals, currencies and nationality adjectives;
 gendered pairs (king/queen, father/mother, ...); singular/plural nouns; verbs in
-base, past and -ing forms. Sentences come from templates filled by a seeded
+base, third-person, past and -ing forms. Sentences come from templates filled by a seeded
 ``random.Random``, so word2vec trained on it for a few seconds already shows
 sensible neighbours (capitals near capitals, countries near countries) and
 solves analogies such as ``france paris germany -> berlin`` or
@@ -455,8 +455,8 @@ def _pairs_questions(pairs, offsets):
 
 def questions():
     """The analogy questions, Mikolov format, as a list of lines."""
-    n = len(COUNTRIES)
     spread = (1, 3, 7, 12, 18)  # each country against five others, spread over regions
+    assert len(COUNTRIES) > max(spread)
     unique_currency = [
         (c[0], c[2]) for c in COUNTRIES if sum(1 for d in COUNTRIES if d[2] == c[2]) == 1
     ]
@@ -470,7 +470,6 @@ def questions():
         ("gram-present-participle", _pairs_questions([(v[0], v[3]) for v in VERBS], (1, 2, 5, 9, 14))),
         ("gram-third-person", _pairs_questions([(v[0], v[1]) for v in VERBS], (1, 2, 5, 9, 14))),
     )
-    assert n > max(spread)
     lines = []
     for name, body in sections:
         lines.append(f": {name}")
@@ -487,14 +486,19 @@ def _write(path, lines):
     os.makedirs(folder, exist_ok=True)
     tmp = path + ".tmp"
     n_lines = n_tokens = n_bytes = 0
-    with open(tmp, "w", encoding="ascii", newline="\n") as handle:
-        for line in lines:
-            data = line + "\n"
-            handle.write(data)
-            n_lines += 1
-            n_tokens += len(line.split())
-            n_bytes += len(data)
-    os.replace(tmp, path)
+    try:
+        with open(tmp, "w", encoding="ascii", newline="\n") as handle:
+            for line in lines:
+                data = line + "\n"
+                handle.write(data)
+                n_lines += 1
+                n_tokens += len(line.split())
+                n_bytes += len(data)
+        os.replace(tmp, path)
+    except BaseException:
+        if os.path.exists(tmp):
+            os.unlink(tmp)
+        raise
     return n_lines, n_tokens, n_bytes
 
 

@@ -1,3 +1,14 @@
-"""w2v: a complete word2vec trainer for the command line (skip-gram/CBOW; neg, hs and exact softmax)."""
+"""w2v: a complete word2vec trainer for the command line (skip-gram/CBOW; neg, hs and exact softmax).
+
+    import word2vec
+    vectors = word2vec.train("corpus.txt", {"train": {"epochs": 3}}, output="model")
+    vectors = word2vec.load("model")
+    vectors.most_similar("paris", topn=5)
+"""
 
 __version__ = "0.1.0"
+
+from .api import load, resume, train  # noqa: E402
+from .vectors import Vectors  # noqa: E402
+
+__all__ = ["load", "resume", "train", "Vectors", "__version__"]

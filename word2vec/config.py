@@ -2,6 +2,7 @@
 
 import dataclasses
 import difflib
+import math
 import os
 import typing
 from dataclasses import dataclass, field
@@ -97,13 +98,18 @@ def _all_keys():
 
 
 def _unknown(name):
-    close = difflib.get_close_matches(name, _all_keys() + list(SECTIONS), n=1)
+    # a dotted name needs a key, so a bare section is no suggestion for it
+    candidates = _all_keys() + ([] if "." in name else list(SECTIONS))
+    close = difflib.get_close_matches(name, candidates, n=1)
     hint = f" (did you mean '{close[0]}'?)" if close else f" (valid sections: {', '.join(SECTIONS)})"
     return ConfigError(f"unknown config key '{name}'{hint}")
 
 
 def _split_key(dotted):
     section, _, key = dotted.partition(".")
+    if section in SECTIONS and not key:
+        keys = ", ".join(f.name for f in dataclasses.fields(SECTIONS[section]))
+        raise ConfigError(f"config key '{dotted}' names a section, not a key (its keys: {keys})")
     if section not in SECTIONS or not key:
         raise _unknown(dotted)
     if key not in {f.name for f in dataclasses.fields(SECTIONS[section])}:
@@ -190,6 +196,8 @@ def _is_instance(value, hint):
 
 
 def _check_range(key, value, meta):
+    if isinstance(value, float) and not math.isfinite(value):
+        raise ConfigError(f"config key '{key}' must be a finite number, got {value!r}")
     choices = meta.get("choices")
     if choices and value not in choices:
         raise ConfigError(f"config key '{key}' must be one of {', '.join(choices)}; got {value!r}")
@@ -201,8 +209,6 @@ def _check_range(key, value, meta):
             raise ConfigError(f"config key '{key}' must be at least {low}; got {value!r}")
     if high is not None and value > high:
         raise ConfigError(f"config key '{key}' must be at most {high}; got {value!r}")
-    if isinstance(value, float) and value != value:
-        raise ConfigError(f"config key '{key}' must be a number, got NaN")
 
 
 def _check_consistency(config):

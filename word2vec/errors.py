@@ -30,3 +30,23 @@ class UnknownWordError(W2VError, KeyError):
 
 class DivergenceError(W2VError):
     """Training produced NaN or inf."""
+
+
+class Interrupted(W2VError):
+    """Training stopped by SIGINT or SIGTERM after saving a checkpoint (exit 130 or 143)."""
+
+    def __init__(self, signum, folder=None):
+        self.signum = signum
+        self.exit_code = 128 + int(signum)
+        self.folder = folder
+        super().__init__(self._message())
+
+    def _message(self):
+        where = self.folder or "the output directory"
+        return f"interrupted; a checkpoint is saved in {where}. Resume with: w2v train --resume {where}"
+
+    def at(self, folder):
+        """The same interruption, naming the folder to resume from."""
+        self.folder = folder
+        self.args = (self._message(),)
+        return self

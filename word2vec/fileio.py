@@ -27,6 +27,7 @@ def atomic_write(path, mode="wb", encoding="utf-8"):
     except OSError as exc:
         raise W2VError(f"cannot write {path}: {exc.strerror or exc}") from exc
     try:
+        os.chmod(tmp, 0o666 & ~_umask())  # mkstemp makes 0600; a model should get the usual mode
         with os.fdopen(fd, mode, **({} if "b" in mode else {"encoding": encoding, "newline": "\n"})) as handle:
             yield handle
             handle.flush()
@@ -39,6 +40,12 @@ def atomic_write(path, mode="wb", encoding="utf-8"):
         _remove_quietly(tmp)
         raise
     _fsync_dir(folder)
+
+
+def _umask():
+    mask = os.umask(0)
+    os.umask(mask)
+    return mask
 
 
 def _remove_quietly(path):

@@ -14,10 +14,17 @@ _BLOCK_VALUES = 1 << 20  # floats formatted or packed at a time
 _MAX_WORD = 1 << 16  # a longer "word" means the file is not what it claims to be
 _WORD_SPACE = re.compile(r"[ \t\n\r\x0b\x0c]")  # what the C tool, gensim and fastText split on
 _TSV_BREAK = re.compile(r"[\t\n\r]")
-_TRIPLES = np.frombuffer("".join("%03d" % i for i in range(1000)).encode(), np.uint8).reshape(1000, 3)
-_HEADS = np.insert(_TRIPLES, 1, ord("."), axis=1)  # "d.dd": the first three significant digits
-_TRAILING_ZEROS = np.array([3] + [len(s) - len(s.rstrip("0")) for s in ("%03d" % i for i in range(1, 1000))])
-_COLUMN_AFTER_POINT = np.arange(9)  # "." then 8 digits
+
+
+def _table(cells):
+    """Strings of at most 4 ASCII characters → uint32 cells holding their bytes, zero-padded."""
+    return np.frombuffer("".join(c.ljust(4, "\0") for c in cells).encode(), np.uint32)
+
+
+_QUADS = _table(["%04d" % i for i in range(10**4)])
+_QUADS_STRIPPED = _table([("%04d" % i).rstrip("0") for i in range(10**4)])  # trailing zeros dropped
+_LEADS = _table([s + str(i) + p for s in ("", "-") for p in (".", "") for i in range(10)])
+_EXPONENTS = _table(["e%+03d" % e for e in range(-99, 100)])
 _POWER_ZERO = 60
 _POWERS = np.array([float(f"1e{k}") for k in range(-_POWER_ZERO, _POWER_ZERO + 1)])  # exact to the last bit
 _COMPRESSED = (".gz", ".bz2", ".xz")
@@ -108,24 +115,23 @@ def _pack_text(names, block, sep):
 
 
 def _format_values(block, sep):
-    """Format a finite (n, d) block as bytes; returns the bytes and each line's length."""
+    """Format a finite (n, d) block as bytes; returns the bytes and each line's length.
+
+    Each value gets five 4-byte cells — sign/first digit/point, digits 2–5, digits 6–9, exponent,
+    separator — filled from lookup tables; zero bytes pad the cells and are squeezed out at the end.
+    """
     n, d = block.shape
     x = block.astype(np.float64).ravel()
     mantissa, exponent = _decimal_parts(np.abs(x))
-    hi, mid, lo = mantissa // 1000000, mantissa // 1000 % 1000, mantissa % 1000
-    chars = np.zeros((x.size, 16), np.uint8)  # one column per character; 0 = left out
-    chars[:, 0] = np.where(x < 0, ord("-"), 0)
-    chars[:, 1:5] = _HEADS[hi]
-    chars[:, 5:8] = _TRIPLES[mid]
-    chars[:, 8:11] = _TRIPLES[lo]
-    zeros = _TRAILING_ZEROS[lo] + (lo == 0) * (_TRAILING_ZEROS[mid] + (mid == 0) * _TRAILING_ZEROS[hi])
-    chars[:, 2:11][_COLUMN_AFTER_POINT >= 9 - zeros[:, None]] = 0  # drops "." too when all are 0
-    chars[:, 11] = ord("e")
-    chars[:, 12] = np.where(exponent < 0, ord("-"), ord("+"))
-    chars[:, 13:15] = _TRIPLES[np.abs(exponent), 1:]
-    chars[x == 0, 2:15] = 0
-    chars[:, 15] = ord(sep)
-    chars.reshape(n, d, 16)[:, -1, 15] = ord("\n")
+    first, middle, last = mantissa // 10**8, mantissa // 10**4 % 10**4, mantissa % 10**4
+    cells = np.empty((x.size, 5), np.uint32)
+    cells[:, 0] = _LEADS[first + 10 * ((middle == 0) & (last == 0)) + 20 * (x < 0)]
+    cells[:, 1] = np.where(last == 0, _QUADS_STRIPPED[middle], _QUADS[middle])
+    cells[:, 2] = _QUADS_STRIPPED[last]
+    cells[:, 3] = np.where(x == 0, 0, _EXPONENTS[exponent + 99])
+    cells[:, 4] = _table([sep])[0]
+    cells.reshape(n, d, 5)[:, -1, 4] = _table(["\n"])[0]
+    chars = cells.view(np.uint8)
     keep = chars != 0
     return chars[keep].tobytes(), keep.reshape(n, -1).sum(axis=1)
 
@@ -198,7 +204,7 @@ def read_word2vec(path, binary=None, header=True, limit=None):
             src.pos = 3
         count, dim = _read_header(src) if header else (None, None)
         if binary is None:
-            binary = not _looks_like_text(src, dim)
+            binary = header and not _looks_like_text(src, dim)
         rows = count if limit is None else limit if count is None else min(count, limit)
         reader = _read_binary if binary else _read_text
         words, vectors, bad = reader(src, count, dim, rows, _size_of(name))
@@ -227,24 +233,25 @@ def _size_of(name):
 def _next_line(src, max_length):
     """The next line without its newline (None at the end of the file); longer lines raise."""
     while True:
-        end = src.buf.find(b"\n", src.pos)
-        if end >= 0 or not src.more():
+        end = src.buf.find(b"\n", src.pos, src.pos + max_length + 1)
+        if end >= 0 or len(src.buf) - src.pos > max_length or not src.more():
             break
-    if end < 0:
-        end = len(src.buf)
-    if end - src.pos > max_length:
+    if end < 0 and len(src.buf) - src.pos > max_length:
         raise src.fail(f"line {src.line + 1} is longer than {max_length} bytes")
-    if end == src.pos == len(src.buf):
+    if src.pos == len(src.buf):
         return None
+    end = len(src.buf) if end < 0 else end
     line, src.pos = src.buf[src.pos : end], end + 1
     src.line += 1
     return line
 
 
 def _read_header(src):
-    line = _next_line(src, 1000) or b""
+    end = src.buf.find(b"\n", src.pos, src.pos + 1000)
+    line = src.buf[src.pos : end if end >= 0 else src.pos + 1000]
     fields = line.split()
-    if len(fields) == 2 and all(f.isdigit() for f in fields) and int(fields[1]) > 0:
+    if end >= 0 and len(fields) == 2 and all(f.isdigit() for f in fields) and int(fields[1]) > 0:
+        src.pos, src.line = end + 1, 1
         return int(fields[0]), int(fields[1])
     hint = "; a text file without one needs header=False" if len(fields) > 2 else ""
     raise src.fail(f"first line should be '<count> <dimension>', got {line[:40]!r}{hint}")

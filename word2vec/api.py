@@ -1,0 +1,79 @@
+"""The Python API for notebooks and scripts: train, load, and the evaluation run after training."""
+
+import os
+
+from . import config as config_mod
+from . import training as train_mod
+from .vectors import Vectors, load
+
+
+def _as_config(config):
+    if config is None:
+        return config_mod.Config()
+    if isinstance(config, config_mod.Config):
+        return config
+    if isinstance(config, dict):
+        return config_mod.from_dict(config)
+    return config_mod.resolve(os.fspath(config))
+
+
+def _reporter(progress, quiet):
+    return train_mod.Reporter(progress=progress, log=(lambda m: None) if quiet else train_mod.Reporter().log)
+
+
+def _hooks(reporter):
+    return train_mod.Hooks(evaluate=lambda config, vocab, w_in: evaluate_after_training(config, vocab, w_in, reporter))
+
+
+def _paths(corpus):
+    if corpus is None:
+        return None
+    if isinstance(corpus, (str, os.PathLike)):
+        return [os.fspath(corpus)]
+    return [os.fspath(p) for p in corpus]
+
+
+def train(corpus, config=None, output="model", *, progress=False, quiet=True, vocab=None):
+    """Train on `corpus` (a path, `-`, or a list of them) and return the trained Vectors.
+
+    `config` is a Config, a dict of sections holding only the keys that change, or a YAML
+    path; the model directory `output` is written as by `w2v train`. `vocab` is an optional
+    `word<TAB>count` file to use instead of counting.
+    """
+    reporter = _reporter(progress, quiet)
+    vocab_obj = train_mod.load_vocab(os.fspath(vocab)) if vocab is not None else None
+    words, w_in, _ = train_mod.train(_paths(corpus), _as_config(config), os.fspath(output), reporter,
+                                     vocab_obj, _hooks(reporter))
+    return Vectors(words.words, w_in, words.counts)
+
+
+def resume(output, corpus=None, *, progress=False, quiet=True):
+    """Continue an interrupted run from the checkpoint in `output`; returns the trained Vectors."""
+    reporter = _reporter(progress, quiet)
+    words, w_in, _ = train_mod.resume(os.fspath(output), _paths(corpus), reporter, _hooks(reporter))
+    return Vectors(words.words, w_in, words.counts)
+
+
+def evaluate_after_training(config, vocab, w_in, reporter):
+    """Scores of eval.analogy / eval.similarity, for metrics.json and stderr."""
+    from . import evaluate
+
+    if not config.eval.analogy and not config.eval.similarity:
+        return {}
+    vectors = Vectors(vocab.words, w_in, vocab.counts)
+    result = {}
+    if config.eval.analogy:
+        sections = evaluate.evaluate_analogies(vectors, config.eval.analogy, restrict=config.eval.restrict)
+        total = sections[-1]
+        result["analogy"] = {"file": config.eval.analogy, "sections": sections}
+        reporter.log(f"analogy: {total['accuracy']:.2%} of {total['questions']} questions "
+                     f"({total['skipped']} skipped as out of vocabulary)")
+    for path in config.eval.similarity:
+        scores = evaluate.evaluate_pairs(vectors, path)
+        result.setdefault("similarity", []).append(scores)
+        reporter.log(f"similarity {path}: spearman {scores['spearman']:.4f}, pearson {scores['pearson']:.4f}, "
+                     f"{scores['pairs']} pairs, {scores['oov']:.1%} out of vocabulary")
+    return result
+
+
+__all__ = ["train", "resume", "load", "Vectors", "evaluate_after_training"]

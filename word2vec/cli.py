@@ -1,0 +1,131 @@
+"""The `w2v` command line: a thin layer over the library; errors become one `Error: …` line.
+
+Exit statuses: 0 ok, 1 bad data or an unknown word, 2 bad usage, 130 interrupted (143 on SIGTERM).
+"""
+
+import errno
+import os
+import sys
+
+import click
+
+from . import __version__
+from . import config as config_mod
+from .cli_common import quiet_option, report_error, show_progress, warn
+from .errors import Interrupted, W2VError
+
+
+class W2VGroup(click.Group):
+    """Turns the project's errors, broken pipes and Ctrl-C into clean exits."""
+
+    def invoke(self, ctx):
+        try:
+            return super().invoke(ctx)
+        except Interrupted as exc:
+            click.echo(str(exc), err=True)
+            ctx.exit(exc.exit_code)
+        except W2VError as exc:
+            report_error(str(exc))
+            ctx.exit(exc.exit_code)
+        except BrokenPipeError:
+            _quiet_broken_pipe()
+        except KeyboardInterrupt:
+            click.echo("Interrupted.", err=True)
+            ctx.exit(130)
+        except OSError as exc:
+            if exc.errno == errno.EPIPE:
+                _quiet_broken_pipe()
+            report_error(f"{exc.filename + ': ' if exc.filename else ''}{exc.strerror or exc}")
+            ctx.exit(1)
+
+
+def _quiet_broken_pipe():
+    """The reader went away (`| head`): stop quietly, and keep Python from complaining at exit."""
+    try:
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+    except (OSError, ValueError):
+        pass
+    sys.exit(0)
+
+
+@click.group(cls=W2VGroup, context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(__version__, prog_name="w2v")
+def cli():
+    """w2v: train word2vec embeddings and query them, from the shell.
+
+    \b
+    w2v train corpus.txt --config configs/demo.yaml --output model
+    w2v similar king queen
+    zcat corpus.gz | w2v train - --set train.epochs=3
+    """
+
+
+@cli.command()
+@click.argument("corpus", nargs=-1)
+@click.option("--config", "config_path", type=click.Path(dir_okay=False), help="YAML file with the keys to change.")
+@click.option("--set", "assignments", multiple=True, metavar="SECTION.KEY=VALUE",
+              help="Override one config key (repeatable); the value is YAML.")
+@click.option("--output", "-o", default="model", show_default=True, help="Model directory to write.")
+@click.option("--vocab", "vocab_path", help="Use this word<TAB>count vocabulary instead of counting.")
+@click.option("--resume", "resume_dir", metavar="DIR",
+              help="Continue the interrupted run whose checkpoint is in DIR (its config is used).")
+@click.option("--progress", is_flag=True, help="Show the progress bar even when stderr is not a terminal.")
+@quiet_option
+def train(corpus, config_path, assignments, output, vocab_path, resume_dir, progress, quiet):
+    """Train vectors on CORPUS files (`-` is stdin; .gz, .bz2 and .xz are read transparently).
+
+    Ctrl-C or SIGTERM saves a checkpoint first; `--resume DIR` continues from it
+    (give the corpus again when it was read from stdin).
+    """
+    from . import api
+    from . import training as train_mod
+
+    reporter = train_mod.Reporter(progress=show_progress(quiet, progress), log=(lambda m: None) if quiet else warn)
+    hooks = train_mod.Hooks(evaluate=lambda c, v, w: api.evaluate_after_training(c, v, w, reporter))
+    if resume_dir:
+        if config_path or assignments or vocab_path:
+            raise click.UsageError("--resume takes the config and vocabulary from the checkpoint; "
+                                   "drop --config, --set and --vocab")
+        output = resume_dir
+        _, _, metrics = train_mod.resume(resume_dir, list(corpus) or None, reporter, hooks)
+    else:
+        if not corpus:
+            raise click.UsageError("give at least one CORPUS file (or - for stdin)")
+        config = config_mod.resolve(config_path, assignments)
+        vocab = train_mod.load_vocab(vocab_path) if vocab_path else None
+        _, _, metrics = train_mod.train(list(corpus), config, output, reporter, vocab, hooks)
+    if not quiet:
+        warn(f"wrote {output}/ (mean loss {metrics['epochs'][-1]['loss']:.4f} in the last epoch)")
+
+
+@cli.command()
+@click.option("--seed", default=0, show_default=True, help="Seed of the random test data.")
+def gradcheck(seed):
+    """Check every gradient of the reference model by finite differences.
+
+    Prints name<TAB>max_relative_error<TAB>ok|FAIL; exits 1 if any check fails.
+    """
+    from . import gradcheck as checks
+
+    rows = checks.run_all(seed=seed)
+    for line in checks.format_rows(rows):
+        click.echo(line)
+    if not all(ok for _, _, ok in rows):
+        sys.exit(1)
+
+
+def _register():
+    from . import cli_phrases, cli_query, cli_tools
+
+    for module in (cli_query, cli_tools, cli_phrases):
+        for command in module.COMMANDS:
+            cli.add_command(command)
+
+
+_register()
+
+
+def main():
+    """Console entry point."""
+    cli.main(prog_name="w2v")

@@ -1,0 +1,71 @@
+"""CLI commands for the C tool's remaining features: phrases and word classes."""
+
+import time
+
+import click
+
+from .cli_common import echo, model_option, quiet_option, warn
+from .fileio import atomic_write
+
+
+@click.command()
+@click.argument("corpus", default="-", required=False)
+@click.option("--threshold", type=float, default=None,
+              help="Join a pair when its score is above this. [default: 100; 0.5 with --scoring npmi]")
+@click.option("--min-count", default=5, show_default=True, type=click.IntRange(min=1),
+              help="Words and pairs seen fewer times never join.")
+@click.option("--delimiter", default="_", show_default=True, help="Put between the words of a phrase.")
+@click.option("--scoring", type=click.Choice(["default", "npmi"]), default="default", show_default=True,
+              help="default: word2phrase's (n(ab) - min_count) / (n(a) n(b)) * total; npmi: normalized PMI in [-1, 1].")
+@click.option("--max-pairs", default=10_000_000, show_default=True, type=click.IntRange(min=1),
+              help="Prune rare pairs when more distinct pairs than this are counted (bounds memory).")
+@click.option("--save-phrases", type=click.Path(dir_okay=False), help="Write phrase<TAB>score<TAB>count here.")
+@click.option("--lowercase", is_flag=True, help="Lowercase the text first.")
+@quiet_option
+def phrases(corpus, threshold, min_count, delimiter, scoring, max_pairs, save_phrases, lowercase, quiet):
+    """Join frequent word pairs of CORPUS (`-` or none: stdin) into phrases and write the text to stdout.
+
+    Two passes, as the C tool's word2phrase: count words and pairs, then rewrite
+    greedily left to right. Pairs never span a line break; lines stay lines. Run it
+    again on its own output for longer phrases:
+
+    \b
+    w2v phrases corpus.txt | w2v phrases - --threshold 50 > phrased.txt
+    """
+    from . import phrases as phrases_mod
+
+    options = phrases_mod.PhraseOptions(threshold, min_count, delimiter, scoring, max_pairs, lowercase)
+    started = time.perf_counter()
+    out = click.get_binary_stream("stdout")
+    counts, found = phrases_mod.run(corpus, out, options, warn=None if quiet else warn)
+    out.flush()
+    if save_phrases:
+        with atomic_write(save_phrases, "wb") as handle:
+            for phrase, score, n in phrases_mod.phrase_rows(counts, found, delimiter):
+                handle.write(f"{phrase}\t{score:.4f}\t{n}\n".encode("utf-8", "surrogateescape"))
+    if not quiet:
+        warn(f"joined {len(found.keys)} distinct pairs; {counts.n_tokens} tokens "
+             f"({time.perf_counter() - started:.1f}s)")
+
+
+@click.command()
+@model_option
+@click.option("-k", "classes", required=True, type=click.IntRange(min=1), help="Number of classes.")
+@click.option("--seed", default=1, show_default=True, type=click.IntRange(min=0), help="Seed of the k-means++ start.")
+@click.option("--iterations", default=10, show_default=True, type=click.IntRange(min=1),
+              help="Most rounds of k-means (stops earlier when nothing moves).")
+def cluster(model_path, classes, seed, iterations):
+    """Group the words into -k classes by k-means on unit vectors; print word<TAB>class.
+
+    Rows are sorted by class, then word, as the C tool's -classes output.
+    """
+    from . import cluster as cluster_mod
+    from . import vectors
+
+    words = vectors.load(model_path)
+    labels = cluster_mod.kmeans(words.normed, classes, seed=seed, iterations=iterations)
+    for word, label in cluster_mod.sorted_classes(words.words, labels):
+        echo(f"{word}\t{label}")
+
+
+COMMANDS = [phrases, cluster]

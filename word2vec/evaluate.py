@@ -1,0 +1,239 @@
+"""Evaluation: word analogies (3CosAdd/3CosMul, as compute-accuracy and gensim) and word-pair similarity."""
+
+import math
+import os
+
+import numpy as np
+
+from .errors import ConfigError, DataError
+from .fileio import open_binary, read_chunks
+
+METHODS = ("add", "mul")
+COSMUL_EPSILON = 1e-6  # gensim's most_similar_cosmul; Levy & Goldberg's paper used 0.001
+_BLOCK = 256  # analogy questions scored against the vocabulary in one matrix product
+
+
+def fold_case(word):
+    """The case-insensitive key: str.upper, as gensim (same as lowercasing for ASCII; 'ß' = 'SS')."""
+    return word.upper()
+
+
+def analogy_scores(candidates, a, b, c, method="add"):
+    """Score every candidate as the answer to "a is to b as c is to ?".
+
+    Parameters
+    ----------
+    candidates : float32 (n, d), unit rows
+    a, b, c : float32 (k, d), unit rows: k questions
+    method : "add" — 3CosAdd, the cosine with unit(b − a + c), as gensim's most_similar([b, c], [a]);
+             "mul" — 3CosMul (Levy & Goldberg 2014) with cosines shifted to [0, 1], as gensim's
+             most_similar_cosmul: cos'(x, b)·cos'(x, c) / (cos'(x, a) + 1e-6)
+
+    Returns
+    -------
+    float32 (k, n)
+    """
+    if method == "add":
+        query = b - a + c
+        norms = np.linalg.norm(query, axis=1, keepdims=True)
+        return np.divide(query, norms, out=np.zeros_like(query), where=norms > 0) @ candidates.T
+    if method == "mul":
+        shifted = [(x @ candidates.T + 1) / 2 for x in (a, b, c)]
+        return shifted[1] * shifted[2] / (shifted[0] + np.float32(COSMUL_EPSILON))
+    raise ConfigError(f"analogy method must be one of {', '.join(METHODS)}; got {method!r}")
+
+
+def evaluate_analogies(vectors, path, restrict=30000, method="add"):
+    """Analogy accuracy by the protocol of word2vec's compute-accuracy and gensim's evaluate_word_analogies.
+
+    Only the first `restrict` rows (the most frequent words) take part; a question counts when all
+    four words are among them, compared case-insensitively (of two words differing only by case the
+    earlier one stands for both). The answer is the best candidate among those rows other than a, b
+    and c (and their case variants); it is right when it equals d up to case.
+
+    Parameters
+    ----------
+    vectors : Vectors (uses `.words` and `.normed`)
+    path : questions file: `: section` lines, then lines `a b c d`
+    restrict : int or None (all rows)
+    method : "add" (3CosAdd) or "mul" (3CosMul)
+
+    Returns
+    -------
+    list of dicts {"section", "correct", "questions", "skipped", "accuracy"}: one per section in file
+    order, then "semantic", "syntactic" (sections named gram*) and "total".
+    """
+    if method not in METHODS:
+        raise ConfigError(f"analogy method must be one of {', '.join(METHODS)}; got {method!r}")
+    sections = _read_analogies(os.fspath(path))
+    count = len(vectors.words) if restrict is None else min(int(restrict), len(vectors.words))
+    lookup, canonical, variants = _case_index(vectors.words[:count])
+    results, questions, owners = [], [], []
+    for number, (title, items) in enumerate(sections):
+        found = [rows for rows in ([lookup.get(w) for w in item] for item in items) if None not in rows]
+        questions += found
+        owners += [number] * len(found)
+        results.append({"section": title, "correct": 0, "questions": len(found), "skipped": len(items) - len(found)})
+    questions = np.array(questions, np.int64).reshape(-1, 4)
+    answers = _answer(vectors.normed[:count], questions, canonical, variants, method)
+    hits = np.bincount(np.array(owners, np.int64)[answers == questions[:, 3]], minlength=len(results))
+    for result, correct in zip(results, hits.tolist()):
+        result["correct"] = correct
+    semantic = [r for r in results if not r["section"].startswith("gram")]
+    syntactic = [r for r in results if r["section"].startswith("gram")]
+    summary = [_summary(name, group) for name, group in (("semantic", semantic), ("syntactic", syntactic))]
+    return [_with_accuracy(r) for r in results] + summary + [_summary("total", results)]
+
+
+def _answer(normed, questions, canonical, variants, method):
+    """The canonical row of each question's best answer; a, b, c and their case variants excluded."""
+    answers = np.empty(len(questions), np.int64)
+    for start in range(0, len(questions), _BLOCK):
+        block = questions[start : start + _BLOCK]
+        scores = analogy_scores(normed, *(normed[block[:, i]] for i in range(3)), method=method)
+        lines = np.arange(len(block))
+        for i in range(3):
+            scores[lines, block[:, i]] = -np.inf
+        for line, rows in enumerate(block[:, :3].tolist()):
+            for row in rows:
+                if row in variants:
+                    scores[line, variants[row]] = -np.inf
+        answers[start : start + len(block)] = canonical[scores.argmax(axis=1)]
+    return answers
+
+
+def _case_index(words):
+    """Case-folded word → first row; each row's canonical (first) row; canonical row → all its rows."""
+    lookup, canonical, variants = {}, np.empty(len(words), np.int64), {}
+    for row, word in enumerate(words):
+        first = lookup.setdefault(fold_case(word), row)
+        canonical[row] = first
+        if first != row:
+            variants.setdefault(first, [first]).append(row)
+    return lookup, canonical, variants
+
+
+def _with_accuracy(result):
+    questions = result["questions"]
+    return {**result, "accuracy": result["correct"] / questions if questions else 0.0}
+
+
+def _summary(name, group):
+    totals = {key: sum(r[key] for r in group) for key in ("correct", "questions", "skipped")}
+    return _with_accuracy({"section": name, **totals})
+
+
+def _read_analogies(name):
+    """[(section name, [[a, b, c, d] case-folded]), …] in file order."""
+    sections = []
+    for number, line in enumerate(_read_lines(name), 1):
+        words = line.split()
+        if not words:
+            continue
+        if line.startswith(":"):
+            sections.append((line[1:].strip(), []))
+        elif not sections:
+            raise DataError(f"{name}: line {number}: a question before the first ': section' line")
+        elif len(words) != 4:
+            raise DataError(f"{name}: line {number}: expected 4 words 'a b c d', found {len(words)}")
+        else:
+            sections[-1][1].append([fold_case(w) for w in words])
+    if not any(items for _, items in sections):
+        raise DataError(f"{name}: no analogy questions found")
+    return sections
+
+
+def _read_lines(name):
+    with open_binary(name) as handle:
+        data = b"".join(read_chunks(handle, name))
+    try:
+        return data.decode("utf-8").split("\n")
+    except UnicodeDecodeError as exc:
+        line = data.count(b"\n", 0, exc.start) + 1
+        raise DataError(f"{name}: line {line}: not valid UTF-8") from None
+
+
+def evaluate_pairs(vectors, path, restrict=None):
+    """Correlation of cosine similarity with human similarity scores (WordSim-353, SimLex, MEN, …).
+
+    Lines hold `word1 word2 score` separated by tabs, commas or spaces; blank lines, `#` comments and
+    a header (a first line whose score is not a number) are skipped. Words are looked up
+    case-insensitively (the earlier of two case variants wins) among the first `restrict` rows
+    (all when None); pairs with an unknown word are left out and reported as `oov`.
+
+    Returns
+    -------
+    dict {"file", "spearman", "pearson", "pairs": pairs used, "oov": share of pairs left out (0..1)};
+    the correlations are nan when fewer than two pairs remain or one side is constant.
+    """
+    name = os.fspath(path)
+    count = len(vectors.words) if restrict is None else min(int(restrict), len(vectors.words))
+    lookup = _case_index(vectors.words[:count])[0]
+    gold, pairs, oov = [], [], 0
+    for one, two, score in _read_pairs(name):
+        rows = lookup.get(fold_case(one)), lookup.get(fold_case(two))
+        if None in rows:
+            oov += 1
+        else:
+            gold.append(score)
+            pairs.append(rows)
+    if not gold and not oov:
+        raise DataError(f"{name}: no word pairs found")
+    normed = vectors.normed
+    model = [float(normed[a] @ normed[b]) for a, b in pairs]
+    return {"file": name, "spearman": spearman(gold, model), "pearson": pearson(gold, model),
+            "pairs": len(gold), "oov": oov / (len(gold) + oov)}
+
+
+def _read_pairs(name):
+    """Yield (word1, word2, score) for each pair line."""
+    first = True
+    for number, line in enumerate(_read_lines(name), 1):
+        line = line.strip()
+        if not line or line.startswith("#"):
+            continue
+        fields = [f.strip() for f in line.split("\t" if "\t" in line else "," if "," in line else None)]
+        if len(fields) != 3:
+            raise DataError(f"{name}: line {number}: expected 'word1 word2 score', found {len(fields)} fields")
+        score = _number(fields[2])
+        if score is None and not first:
+            raise DataError(f"{name}: line {number}: score {fields[2][:30]!r} is not a number")
+        if score is not None:
+            yield fields[0], fields[1], score
+        first = False
+
+
+def _number(text):
+    try:
+        value = float(text)
+    except ValueError:
+        return None
+    return value if math.isfinite(value) else None
+
+
+def rank_average(values):
+    """Ranks 1..n with ties given the mean of their ranks (scipy.stats.rankdata's 'average')."""
+    values = np.asarray(values, np.float64)
+    order = np.argsort(values, kind="stable")
+    ordered = values[order]
+    new = np.r_[True, ordered[1:] != ordered[:-1]]
+    starts = np.flatnonzero(new)
+    ends = np.r_[starts[1:], len(values)]
+    ranks = np.empty(len(values))
+    ranks[order] = ((starts + ends + 1) / 2)[np.cumsum(new) - 1]
+    return ranks
+
+
+def pearson(x, y):
+    """Pearson's correlation coefficient; nan for fewer than two values or a constant side."""
+    x, y = np.asarray(x, np.float64), np.asarray(y, np.float64)
+    if len(x) < 2:
+        return math.nan
+    x, y = x - x.mean(), y - y.mean()
+    scale = math.sqrt(float(x @ x) * float(y @ y))
+    return max(-1.0, min(1.0, float(x @ y) / scale)) if scale > 0 else math.nan
+
+
+def spearman(x, y):
+    """Spearman's rank correlation: Pearson's on average ranks (as scipy.stats.spearmanr)."""
+    return pearson(rank_average(x), rank_average(y)) if len(x) >= 2 else math.nan

@@ -1,0 +1,195 @@
+"""The model directory on disk: staged saves swapped in atomically, checkpoints, and the run lock.
+
+A model directory is written whole into a hidden sibling folder and then exchanged with
+the old one in a single rename (renameat2 RENAME_EXCHANGE on Linux), so a reader or a
+crash only ever sees the old model or the new one, never a mix of their files.
+"""
+
+import contextlib
+import ctypes
+import ctypes.util
+import errno
+import fcntl
+import io
+import json
+import os
+import shutil
+import tempfile
+
+import numpy as np
+
+from . import config as config_mod
+from .errors import DataError, W2VError
+from .fileio import _fsync_dir, atomic_write
+
+CHECKPOINT = "checkpoint.npz"
+LOCK = ".w2v.lock"
+CHECKPOINT_VERSION = 1
+
+
+def ensure_dir(folder):
+    try:
+        os.makedirs(folder, exist_ok=True)
+    except OSError as exc:
+        raise W2VError(f"cannot create output directory {folder}: {exc.strerror or exc}") from None
+    if not os.access(folder, os.W_OK | os.X_OK):
+        raise W2VError(f"output directory {folder} is not writable")
+
+
+@contextlib.contextmanager
+def locked(folder):
+    """Hold an exclusive lock on the output directory for a whole training run."""
+    ensure_dir(folder)
+    path = os.path.join(folder, LOCK)
+    try:
+        handle = open(path, "a+")
+    except OSError as exc:
+        raise W2VError(f"cannot lock output directory {folder}: {exc.strerror or exc}") from None
+    try:
+        fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except BlockingIOError:
+        handle.seek(0)
+        owner = handle.read().strip() or "another process"
+        handle.close()
+        raise W2VError(f"output directory {folder} is in use by another w2v train ({owner}); "
+                       "wait for it or choose another --output") from None
+    handle.seek(0)
+    handle.truncate()
+    handle.write(f"pid {os.getpid()}")
+    handle.flush()
+    try:
+        yield
+    finally:
+        with contextlib.suppress(OSError):
+            os.unlink(path)  # while still holding it: nobody else can have taken it
+        handle.close()
+
+
+def save_model(folder, files):
+    """Write a complete model directory. `files` maps file names to writer(path) callables."""
+    folder = os.path.abspath(folder)
+    parent = os.path.dirname(folder)
+    ensure_dir(parent)
+    try:
+        stage = tempfile.mkdtemp(prefix=f".{os.path.basename(folder)}.", suffix=".tmp", dir=parent)
+    except OSError as exc:
+        raise W2VError(f"cannot write {folder}: {exc.strerror or exc}") from None
+    try:
+        for name, writer in files.items():
+            writer(os.path.join(stage, name))
+        os.chmod(stage, 0o777 & ~_umask())
+        _carry_over(folder, stage)
+        _swap_in(stage, folder)
+    except BaseException:
+        shutil.rmtree(stage, ignore_errors=True)
+        raise
+
+
+def _carry_over(folder, stage):
+    """Keep the lock file (held by this run) across the swap."""
+    lock = os.path.join(folder, LOCK)
+    if os.path.exists(lock):
+        with contextlib.suppress(OSError):
+            os.link(lock, os.path.join(stage, LOCK))
+
+
+def _swap_in(stage, folder):
+    if not os.path.exists(folder):
+        os.rename(stage, folder)
+    elif _exchange(stage, folder):
+        shutil.rmtree(stage, ignore_errors=True)  # `stage` now holds the old model
+    else:  # no atomic exchange here: move the old one aside first
+        old = stage + ".old"
+        os.rename(folder, old)
+        os.rename(stage, folder)
+        shutil.rmtree(old, ignore_errors=True)
+    _fsync_dir(os.path.dirname(folder))
+
+
+_RENAME_EXCHANGE = 2
+_AT_FDCWD = -100
+
+
+def _exchange(a, b):
+    """Atomically exchange two paths (Linux renameat2); False where unsupported."""
+    try:
+        libc = ctypes.CDLL(ctypes.util.find_library("c"), use_errno=True)
+        renameat2 = libc.renameat2
+    except (OSError, AttributeError, TypeError):
+        return False
+    renameat2.argtypes = [ctypes.c_int, ctypes.c_char_p, ctypes.c_int, ctypes.c_char_p, ctypes.c_uint]
+    result = renameat2(_AT_FDCWD, os.fsencode(a), _AT_FDCWD, os.fsencode(b), _RENAME_EXCHANGE)
+    if result == 0:
+        return True
+    err = ctypes.get_errno()
+    if err in (errno.EINVAL, errno.ENOSYS, errno.EOPNOTSUPP):
+        return False
+    raise OSError(err, os.strerror(err), b)
+
+
+def _umask():
+    mask = os.umask(0)
+    os.umask(mask)
+    return mask
+
+
+def write_json(path, data):
+    with atomic_write(path, "w") as handle:
+        json.dump(data, handle, indent=2)
+        handle.write("\n")
+
+
+def write_config(path, config):
+    with atomic_write(path, "w") as handle:
+        handle.write(config_mod.to_yaml(config))
+
+
+def save_trained(folder, vocab, w_in, config, metrics):
+    """Write a trained model: vectors.npy, vocab.tsv, config.yaml, metrics.json and the C formats asked for."""
+    from . import formats
+
+    files = {
+        "vectors.npy": lambda p: formats.save_npy(p, w_in),
+        "vocab.tsv": lambda p: formats.write_vocab(p, vocab.words, vocab.counts),
+        "config.yaml": lambda p: write_config(p, config),
+        "metrics.json": lambda p: write_json(p, metrics),
+    }
+    if "word2vec-bin" in config.output.formats:
+        files["vectors.bin"] = lambda p: formats.write_word2vec(p, vocab.words, w_in, binary=True)
+    if "word2vec-txt" in config.output.formats:
+        files["vectors.txt"] = lambda p: formats.write_word2vec(p, vocab.words, w_in, binary=False)
+    save_model(folder, files)
+
+
+# --- checkpoints: one .npz file (no pickle), written atomically -------------------------
+
+def save_checkpoint(folder, arrays, meta):
+    """Write `checkpoint.npz` in `folder`: the arrays plus `meta` (JSON) as uint8 bytes."""
+    payload = dict(arrays)
+    payload["meta"] = np.frombuffer(json.dumps(dict(meta, version=CHECKPOINT_VERSION)).encode(), dtype=np.uint8)
+    path = os.path.join(folder, CHECKPOINT)
+    with atomic_write(path, "wb") as handle:
+        np.savez(handle, **payload)
+    return path
+
+
+def load_checkpoint(folder):
+    """Read `checkpoint.npz` from `folder` (or a path to it): (arrays dict, meta dict)."""
+    path = folder if folder.endswith(".npz") else os.path.join(folder, CHECKPOINT)
+    if not os.path.exists(path):
+        raise DataError(f"no checkpoint to resume from in {folder} (looked for {CHECKPOINT})")
+    try:
+        with open(path, "rb") as handle:
+            data = np.load(io.BytesIO(handle.read()), allow_pickle=False)
+            arrays = {name: data[name] for name in data.files}
+        meta = json.loads(arrays.pop("meta").tobytes().decode())
+    except Exception as exc:  # zipfile, numpy and json each raise their own kinds
+        raise DataError(f"{path}: corrupt checkpoint ({type(exc).__name__}: {exc})") from None
+    if not isinstance(meta, dict) or meta.get("version") != CHECKPOINT_VERSION:
+        raise DataError(f"{path}: unknown checkpoint version")
+    return arrays, meta
+
+
+def remove_checkpoint(folder):
+    with contextlib.suppress(FileNotFoundError):
+        os.unlink(os.path.join(folder, CHECKPOINT))

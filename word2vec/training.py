@@ -1,0 +1,386 @@
+"""The training loop: read and encode the corpus, run the kernels on threads, save the model."""
+
+import hashlib
+import os
+import signal
+import sys
+import threading
+import time
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from . import config as config_mod
+from . import corpus, kernels, modeldir
+from . import vocab as vocab_mod
+from .errors import DataError, DivergenceError, Interrupted
+
+JOB_WORDS = 10_000  # words per kernel call: small enough to balance threads, large enough to amortize the call
+
+
+@dataclass
+class Corpus:
+    """The corpus encoded as vocabulary ids. ids int32 (N,); ends int64 (S,) sentence ends."""
+
+    vocab: vocab_mod.Vocab
+    ids: np.ndarray
+    ends: np.ndarray
+    raw_tokens: int
+    bad_bytes: int = 0
+
+
+@dataclass
+class Reporter:
+    """Where the loop reports: a progress bar factory and a line logger (both stderr)."""
+
+    progress: bool = False
+    log: callable = field(default=lambda message: print(message, file=sys.stderr))
+
+
+def read_corpus(paths, config, workdir, vocab=None):
+    """Scan `paths` once, choose the vocabulary (or use `vocab`) and encode the tokens."""
+    scan = corpus.scan(paths, workdir, config.corpus.lowercase, config.corpus.max_sentence_length)
+    if vocab is None:
+        vocab, remap = vocab_mod.build(scan.words, scan.counts, config.vocab.min_count, config.vocab.max_size)
+    else:
+        remap = np.array([vocab.index.get(word, -1) for word in scan.words], dtype=np.int32)
+    if scan.n_tokens == 0:
+        raise DataError("the corpus is empty: no tokens were found")
+    ids, ends = corpus.encode(scan, remap, workdir)
+    if len(ids) == 0:
+        raise DataError("no token of the corpus is in the vocabulary")
+    os.unlink(scan.id_path)
+    return Corpus(vocab, ids, ends, scan.n_tokens, scan.bad_bytes)
+
+
+def init_weights(n_words, config):
+    """Input vectors uniform in [-0.5/d, 0.5/d) and zero output vectors, as the C tool does."""
+    dim = config.model.vector_size
+    rng = np.random.default_rng(config.train.seed)
+    w_in = ((rng.random((n_words, dim), dtype=np.float32) - 0.5) / dim).astype(np.float32)
+    n_out = max(n_words - 1, 1) if config.model.loss == "hs" else n_words
+    w_out = np.zeros((n_out, dim), dtype=np.float32)
+    return w_in, w_out
+
+
+def make_tables(vocab, config):
+    """The kernels' lookup tables (see `kernels` for the layout)."""
+    keep = vocab_mod.keep_probabilities(vocab.counts, config.vocab.sample)
+    threshold, alias = vocab_mod.alias_table(vocab_mod.noise_distribution(vocab.counts, config.model.ns_exponent))
+    if config.model.loss == "hs":
+        tree = vocab_mod.huffman_tree(vocab.counts)
+        points, codes, lengths = tree.points, tree.codes, tree.lengths
+    else:
+        points, codes, lengths = np.zeros((1, 1), np.int32), np.zeros((1, 1), np.uint8), np.zeros(1, np.int32)
+    return (keep, threshold, alias, points, codes, lengths)
+
+
+def make_jobs(ends, job_words=JOB_WORDS):
+    """Split sentences into jobs of about `job_words` words: int64 (J, 3) rows of (lo, hi, words before)."""
+    jobs, lo, start = [], 0, 0
+    for s in range(len(ends)):
+        if ends[s] - start >= job_words or s == len(ends) - 1:
+            jobs.append((lo, s + 1, start))
+            lo, start = s + 1, int(ends[s])
+    return np.array(jobs, dtype=np.int64).reshape(-1, 3)
+
+
+def thread_seed(seed, thread):
+    """The RNG state of one thread, derived from the run's seed."""
+    return np.array([kernels.seed_state((seed << 16) + thread)], dtype=np.uint64)
+
+
+@dataclass
+class State:
+    """Everything that changes during training: weights, RNG states, position, tallies, metrics."""
+
+    w_in: np.ndarray
+    w_out: np.ndarray
+    rngs: np.ndarray  # uint64 (threads, 1)
+    tallies: np.ndarray  # float64 (threads, 3): loss sum, predictions, words
+    epoch: int = 0
+    job: int = 0
+    epoch_seconds: float = 0.0
+    metrics: list = field(default_factory=list)
+
+
+class Trainer:
+    """Runs the epochs of one training run over an encoded corpus, on one or more threads."""
+
+    def __init__(self, data, config, reporter=None, threads=None):
+        self.data, self.config = data, config
+        self.reporter = reporter or Reporter()
+        self.threads = threads or config_mod.effective_threads(config)
+        self.kernel = kernels.KERNELS[(config.model.arch, config.model.loss)]
+        self.tables = make_tables(data.vocab, config)
+        self.jobs = make_jobs(data.ends)
+        self.total_words = int(data.ends[-1])
+        self.stop_signal = None  # set by a signal handler; honoured at the next job boundary
+        self.on_checkpoint = None  # callable(state), called every train.checkpoint_every seconds
+
+    def new_state(self):
+        w_in, w_out = init_weights(len(self.data.vocab), self.config)
+        rngs = np.stack([thread_seed(self.config.train.seed, t) for t in range(self.threads)])
+        return State(w_in, w_out, rngs, np.zeros((self.threads, 3)))
+
+    def alpha_at(self, epoch, words_before):
+        """Learning rate at a point of the run: linear from alpha to min_alpha over all words of all epochs."""
+        cfg = self.config.train
+        progress = (epoch * self.total_words + words_before) / (cfg.epochs * self.total_words)
+        return cfg.alpha - (cfg.alpha - cfg.min_alpha) * min(progress, 1.0)
+
+    def params(self, epoch, job):
+        lo, hi, before = self.jobs[job]
+        after = self.data.ends[hi - 1]
+        m = self.config.model
+        return (m.window, m.negative, self.alpha_at(epoch, before), self.alpha_at(epoch, after), m.cbow_mean)
+
+    def run_job(self, state, job, thread):
+        lo, hi, _ = self.jobs[job]
+        self.kernel(state.w_in, state.w_out, self.data.ids, self.data.ends, lo, hi,
+                    self.tables, self.params(state.epoch, job), state.rngs[thread], state.tallies[thread])
+
+    def warm_up(self, state):
+        """Compile (or load from cache) the kernel before the clock starts."""
+        if not _kernel_cached(self.kernel):
+            self.reporter.log("compiling the training kernel (first run only, about a minute)…")
+        scratch = (state.w_in[:1].copy(), state.w_out[:1].copy(), state.rngs[0].copy(), np.zeros(3))
+        self.kernel(scratch[0], scratch[1], self.data.ids, self.data.ends, 0, 0, self.tables,
+                    self.params(0, 0), scratch[2], scratch[3])
+
+    def train(self, state=None, on_job=None):
+        """Run all remaining epochs and return the final State.
+
+        Raises Interrupted after `stop_signal` is set (the state is then at a job boundary,
+        and `on_checkpoint` has saved it).
+        """
+        state = state or self.new_state()
+        self.warm_up(state)
+        bar = self._progress_bar(state)
+        last_checkpoint = time.monotonic()
+        try:
+            while state.epoch < self.config.train.epochs:
+                started = time.perf_counter()
+                done = self._run_segment(state, bar, on_job, last_checkpoint)
+                state.epoch_seconds += time.perf_counter() - started
+                if done:
+                    self._finish_epoch(state, bar)
+                    continue
+                if self.on_checkpoint is not None:
+                    self.on_checkpoint(state)
+                last_checkpoint = time.monotonic()
+                if self.stop_signal is not None:
+                    raise Interrupted(self.stop_signal)
+        finally:
+            bar.close()
+        return state
+
+    def _halt_due(self, last_checkpoint):
+        every = self.config.train.checkpoint_every
+        due = every > 0 and self.on_checkpoint is not None and time.monotonic() - last_checkpoint >= every
+        return due or self.stop_signal is not None
+
+    def _run_segment(self, state, bar, on_job, last_checkpoint):
+        """Train jobs of the current epoch until it ends (True) or a halt is due (False)."""
+        if self.threads == 1:
+            return self._run_serial(state, bar, on_job, last_checkpoint)
+        lock, halt, errors = threading.Lock(), threading.Event(), []
+
+        def worker(thread):
+            try:
+                while not halt.is_set():
+                    with lock:
+                        job = state.job
+                        if job >= len(self.jobs):
+                            return
+                        state.job += 1
+                    self.run_job(state, job, thread)
+            except BaseException as exc:  # re-raised in the main thread
+                errors.append(exc)
+                halt.set()
+
+        workers = [threading.Thread(target=worker, args=(t,), daemon=True) for t in range(self.threads)]
+        for w in workers:
+            w.start()
+        while any(w.is_alive() for w in workers):
+            workers[0].join(0.2)
+            self._update_bar(state, bar)
+            if self._halt_due(last_checkpoint):
+                halt.set()
+        for w in workers:
+            w.join()
+        if errors:
+            raise errors[0]
+        return state.job >= len(self.jobs)
+
+    def _run_serial(self, state, bar, on_job, last_checkpoint):
+        last_bar = time.monotonic()
+        while state.job < len(self.jobs):
+            if self._halt_due(last_checkpoint):
+                return False
+            self.run_job(state, state.job, 0)
+            state.job += 1
+            if on_job is not None:
+                on_job(self, state)
+            if time.monotonic() - last_bar > 0.2:
+                self._update_bar(state, bar)
+                last_bar = time.monotonic()
+        return True
+
+    def _finish_epoch(self, state, bar):
+        loss_sum, predictions, words = state.tallies.sum(axis=0)
+        mean_loss = loss_sum / max(predictions, 1)
+        sample = state.w_in[:: max(1, len(state.w_in) // 256)]
+        if not np.isfinite(mean_loss) or not np.isfinite(sample).all():
+            raise DivergenceError(
+                f"training diverged in epoch {state.epoch + 1} (mean loss {mean_loss}); "
+                f"try a lower train.alpha (now {self.config.train.alpha})")
+        seconds = state.epoch_seconds
+        state.metrics.append({
+            "epoch": state.epoch + 1, "loss": float(mean_loss), "predictions": int(predictions),
+            "words": int(words), "seconds": round(seconds, 4), "words_per_sec": round(float(words) / max(seconds, 1e-9), 1),
+        })
+        self._update_bar(state, bar)
+        state.tallies[:] = 0.0
+        state.epoch, state.job, state.epoch_seconds = state.epoch + 1, 0, 0.0
+
+    def _progress_bar(self, state):
+        from tqdm import tqdm
+
+        return tqdm(total=self.config.train.epochs * self.total_words, initial=state.epoch * self.total_words,
+                    unit="w", unit_scale=True, disable=not self.reporter.progress, file=sys.stderr,
+                    desc="training", dynamic_ncols=True, smoothing=0.1)
+
+    def _update_bar(self, state, bar):
+        loss_sum, predictions, words = state.tallies.sum(axis=0)
+        bar.update(state.epoch * self.total_words + int(words) - bar.n)
+        loss = loss_sum / predictions if predictions else float("nan")
+        epochs = self.config.train.epochs
+        bar.set_postfix_str(f"epoch {min(state.epoch + 1, epochs)}/{epochs}, "
+                            f"alpha {self.alpha_at(state.epoch, int(words)):.5f}, loss {loss:.4f}", refresh=False)
+
+
+def _kernel_cached(kernel):
+    """True when the kernel is compiled in this process or in numba's on-disk cache."""
+    if kernel.signatures:
+        return True
+    try:
+        return os.path.exists(kernel._cache._cache_file._index_path)
+    except AttributeError:
+        return True
+
+
+def corpus_digest(data):
+    """A fingerprint of the encoded corpus, so a resumed run can check it reads the same text."""
+    digest = hashlib.blake2b(digest_size=16)
+    for start in range(0, len(data.ids), 1 << 22):
+        digest.update(np.ascontiguousarray(data.ids[start:start + (1 << 22)]).tobytes())
+    digest.update(np.ascontiguousarray(data.ends).tobytes())
+    return digest.hexdigest()
+
+
+def _checkpointer(folder, trainer, paths, digest):
+    def save(state):
+        arrays = {"w_in": state.w_in, "w_out": state.w_out, "rngs": state.rngs, "tallies": state.tallies,
+                  "counts": trainer.data.vocab.counts}
+        meta = {"config": trainer.config.to_dict(), "words": trainer.data.vocab.words, "paths": list(paths),
+                "digest": digest, "epoch": state.epoch, "job": state.job, "epoch_seconds": state.epoch_seconds,
+                "metrics": state.metrics, "threads": trainer.threads}
+        path = modeldir.save_checkpoint(folder, arrays, meta)
+        trainer.reporter.log(f"checkpoint saved: {path}")
+    return save
+
+
+class _StopOnSignals:
+    """While training, SIGINT and SIGTERM ask the trainer to stop at the next job boundary."""
+
+    def __init__(self, trainer):
+        self.trainer, self.previous = trainer, {}
+
+    def __enter__(self):
+        if threading.current_thread() is threading.main_thread():
+            for signum in (signal.SIGINT, signal.SIGTERM):
+                self.previous[signum] = signal.signal(signum, self._handle)
+        return self
+
+    def _handle(self, signum, frame):
+        if self.trainer.stop_signal is not None:  # a second Ctrl-C: stop now
+            raise KeyboardInterrupt
+        self.trainer.stop_signal = signum
+
+    def __exit__(self, *exc):
+        for signum, handler in self.previous.items():
+            signal.signal(signum, handler)
+
+
+def _run(trainer, state, output, paths, hooks):
+    """Train with checkpoints and signal handling, then save the model and drop the checkpoint."""
+    data, config = trainer.data, trainer.config
+    trainer.on_checkpoint = _checkpointer(output, trainer, paths, corpus_digest(data))
+    try:
+        with _StopOnSignals(trainer):
+            state = trainer.train(state, on_job=hooks.on_job)
+    except Interrupted as exc:
+        raise exc.at(output) from None
+    metrics = {"epochs": state.metrics, "vocab_size": len(data.vocab), "corpus_tokens": data.raw_tokens,
+               "threads": trainer.threads}
+    if hooks.evaluate is not None:
+        metrics.update(hooks.evaluate(config, data.vocab, state.w_in))
+    modeldir.save_trained(output, data.vocab, state.w_in, config, metrics)
+    modeldir.remove_checkpoint(output)
+    return state, metrics
+
+
+def load_vocab(path):
+    """A Vocab from a `word<TAB>count` file (`w2v vocab` output, or the C tool's -save-vocab)."""
+    from . import formats
+
+    words, counts = formats.read_vocab(path)
+    return vocab_mod.from_counts(words, counts)
+
+
+@dataclass
+class Hooks:
+    """Optional callbacks: on_job(trainer, state) after each job (one thread only);
+    evaluate(config, vocab, w_in) -> dict of scores added to metrics.json."""
+
+    on_job: callable = None
+    evaluate: callable = None
+
+
+def train(paths, config, output, reporter=None, vocab=None, hooks=None):
+    """What `w2v train` runs: read, train, save. Returns (vocab, input vectors, metrics dict)."""
+    reporter, hooks = reporter or Reporter(), hooks or Hooks()
+    with modeldir.locked(output), corpus.make_workdir() as workdir:
+        data = _read(paths, config, workdir, vocab, reporter)
+        trainer = Trainer(data, config, reporter)
+        state, metrics = _run(trainer, None, output, paths, hooks)
+    return data.vocab, state.w_in, metrics
+
+
+def _read(paths, config, workdir, vocab, reporter):
+    started = time.perf_counter()
+    data = read_corpus(paths, config, workdir, vocab)
+    corpus.warn_bad_bytes(data.bad_bytes, reporter.log)
+    reporter.log(f"vocabulary: {len(data.vocab)} words; corpus: {data.raw_tokens} tokens, "
+                 f"{len(data.ids)} in vocabulary ({time.perf_counter() - started:.1f}s)")
+    return data
+
+
+def resume(output, paths=None, reporter=None, hooks=None):
+    """Continue the run whose checkpoint is in `output`, with the config saved in it."""
+    reporter, hooks = reporter or Reporter(), hooks or Hooks()
+    with modeldir.locked(output), corpus.make_workdir() as workdir:
+        arrays, meta = modeldir.load_checkpoint(output)
+        config = config_mod.from_dict(meta["config"])
+        paths = list(paths) if paths else meta["paths"]
+        vocab = vocab_mod.Vocab(meta["words"], arrays["counts"])
+        data = _read(paths, config, workdir, vocab, reporter)
+        if corpus_digest(data) != meta["digest"]:
+            raise DataError(f"the corpus ({', '.join(paths)}) is not the one this checkpoint was trained on")
+        trainer = Trainer(data, config, reporter, threads=meta["threads"])
+        state = State(arrays["w_in"], arrays["w_out"], arrays["rngs"], arrays["tallies"], meta["epoch"],
+                      meta["job"], meta["epoch_seconds"], meta["metrics"])
+        reporter.log(f"resuming at epoch {state.epoch + 1}, job {state.job} of {len(trainer.jobs)}")
+        state, metrics = _run(trainer, state, output, paths, hooks)
+    return data.vocab, state.w_in, metrics

@@ -1,0 +1,202 @@
+"""Trained word vectors and their queries (most_similar, analogy, similarity, doesnt_match), as gensim's."""
+
+import os
+
+import numpy as np
+
+from . import evaluate, formats
+from .errors import ConfigError, DataError, UnknownWordError, W2VError
+
+_NORM_ROWS = 1 << 16  # rows normalized at a time, to bound the float temporaries
+
+
+class Vectors:
+    """Words and their vectors, rows in vocabulary order (most frequent first).
+
+    Attributes
+    ----------
+    words : list of str, length W
+    vectors : float32 (W, d); may be a read-only memory map
+    counts : int64 (W,) or None
+    index : dict word → row (the first row when a word repeats)
+    """
+
+    def __init__(self, words, vectors, counts=None):
+        self.words = list(words)
+        if not (isinstance(vectors, np.ndarray) and vectors.dtype == np.float32):
+            vectors = np.asarray(vectors, dtype=np.float32)
+        if vectors.ndim != 2 or vectors.shape[0] != len(self.words):
+            raise DataError(f"{len(self.words)} words but vectors of shape {vectors.shape}")
+        if counts is not None:
+            counts = np.asarray(counts, dtype=np.int64)
+            if counts.shape != (len(self.words),):
+                raise DataError(f"{len(self.words)} words but {counts.size} counts")
+        self.vectors, self.counts = vectors, counts
+        self.index = dict(zip(reversed(self.words), range(len(self.words) - 1, -1, -1)))
+        self._normed = None
+
+    @classmethod
+    def load(cls, path, limit=None, header=True):
+        """See the module function `load`."""
+        return load(path, limit=limit, header=header)
+
+    def __len__(self):
+        return len(self.words)
+
+    def __contains__(self, word):
+        return word in self.index
+
+    def __getitem__(self, word):
+        """The vector of `word`, float32 (d,); UnknownWordError when it is not in the vocabulary."""
+        return self.vectors[self._row(word)]
+
+    @property
+    def vector_size(self):
+        return self.vectors.shape[1]
+
+    @property
+    def normed(self):
+        """Unit-length rows, float32 (W, d), computed once; all-zero rows stay zero."""
+        if self._normed is None:
+            normed = np.zeros(self.vectors.shape, np.float32)
+            for start in range(0, len(self.words), _NORM_ROWS):
+                block = np.asarray(self.vectors[start : start + _NORM_ROWS], dtype=np.float32)
+                norms = np.linalg.norm(block, axis=1, keepdims=True)
+                np.divide(block, norms, out=normed[start : start + len(block)], where=norms > 0)
+            normed.flags.writeable = False
+            self._normed = normed
+        return self._normed
+
+    def _row(self, word):
+        try:
+            return self.index[word]
+        except (KeyError, TypeError):
+            raise UnknownWordError(word) from None
+
+    def _candidates(self, restrict):
+        if restrict is None:
+            return self.normed
+        if isinstance(restrict, bool) or not isinstance(restrict, (int, np.integer)) or restrict < 1:
+            raise ConfigError(f"restrict must be a whole number of rows, 1 or more; got {restrict!r}")
+        return self.normed[:restrict]
+
+    def _best(self, scores, topn, exclude=()):
+        """The `topn` best (word, score) pairs, best first, leaving out the rows in `exclude`."""
+        if isinstance(topn, bool) or not isinstance(topn, (int, np.integer)) or topn < 0:
+            raise ConfigError(f"topn must be a whole number, 0 or more; got {topn!r}")
+        scores = np.array(scores, dtype=np.float64)
+        excluded = {row for row in exclude if row < len(scores)}
+        scores[list(excluded)] = -np.inf
+        count = min(topn, len(scores) - len(excluded))
+        if count <= 0:
+            return []
+        best = np.argpartition(-scores, count - 1)[:count]
+        best = best[np.lexsort((best, -scores[best]))]  # ties: the more frequent word first
+        return [(self.words[row], float(scores[row])) for row in best.tolist()]
+
+    def most_similar(self, positive, negative=(), topn=10, restrict=None):
+        """The words nearest to the mean of the unit vectors of `positive` minus those of `negative`.
+
+        Parameters
+        ----------
+        positive : str or list of str
+        negative : str or list of str
+        topn : int — how many words to return
+        restrict : int or None — only the first `restrict` rows are candidates
+
+        Returns
+        -------
+        list of (word, cosine similarity), best first, without the query words
+        """
+        positive = [positive] if isinstance(positive, str) else list(positive)
+        negative = [negative] if isinstance(negative, str) else list(negative)
+        rows = [self._row(word) for word in positive + negative]
+        if not rows:
+            raise W2VError("most_similar needs at least one word")
+        signs = np.array([1.0] * len(positive) + [-1.0] * len(negative), dtype=np.float32)
+        query = _unit(signs @ self.normed[rows] / len(rows))
+        return self._best(self._candidates(restrict) @ query, topn, rows)
+
+    def similar_by_vector(self, vector, topn=10, restrict=None):
+        """The words whose vectors are nearest by cosine to `vector` (float (d,)); nothing excluded."""
+        query = _unit(np.asarray(vector, dtype=np.float32).reshape(self.vector_size))
+        return self._best(self._candidates(restrict) @ query, topn)
+
+    def analogy(self, a, b, c, method="add", topn=1, restrict=None):
+        """A is to B as C is to ?  — `add` is 3CosAdd (as most_similar([b, c], [a])), `mul` 3CosMul.
+
+        3CosMul (Levy & Goldberg 2014) scores x by cos'(x,b)·cos'(x,c) / (cos'(x,a) + ε) with the
+        cosines shifted to [0, 1] by (cos + 1)/2 and ε = 1e-6, exactly as gensim's most_similar_cosmul.
+
+        Returns
+        -------
+        list of (word, score), best first, without a, b and c
+        """
+        rows = [self._row(word) for word in (a, b, c)]
+        queries = [self.normed[[row]] for row in rows]
+        scores = evaluate.analogy_scores(self._candidates(restrict), *queries, method=method)
+        return self._best(scores[0], topn, rows)
+
+    def similarity(self, a, b):
+        """Cosine similarity of two words."""
+        return float(self.normed[self._row(a)] @ self.normed[self._row(b)])
+
+    def doesnt_match(self, words):
+        """The word farthest from the mean of the words' unit vectors (ties: the alphabetically first)."""
+        words = list(words)
+        if not words:
+            raise W2VError("doesnt_match needs at least one word")
+        unit = self.normed[[self._row(word) for word in words]]
+        distances = unit @ _unit(unit.mean(axis=0))
+        return min(zip(distances.tolist(), words))[1]
+
+    def evaluate_analogies(self, path, restrict=30000, method="add"):
+        """Analogy accuracy per section; see `evaluate.evaluate_analogies`."""
+        return evaluate.evaluate_analogies(self, path, restrict=restrict, method=method)
+
+    def evaluate_pairs(self, path):
+        """Correlation with human similarity judgements; see `evaluate.evaluate_pairs`."""
+        return evaluate.evaluate_pairs(self, path)
+
+
+def _unit(vector):
+    norm = np.linalg.norm(vector)
+    return (vector / norm if norm > 0 else vector).astype(np.float32)
+
+
+def load(path, limit=None, header=True):
+    """Load vectors from a model directory or a word2vec file.
+
+    Parameters
+    ----------
+    path : a model directory (vectors.npy, memory-mapped, and vocab.tsv) or a word2vec `.bin`, `.txt`
+        or `.vec` file (also compressed .gz/.bz2/.xz; other names are sniffed)
+    limit : int or None — keep only the first `limit` words (the most frequent)
+    header : bool — False for a text file without the `W d` line
+
+    Returns
+    -------
+    Vectors
+    """
+    path = os.fspath(path)
+    if limit is not None and (isinstance(limit, bool) or not isinstance(limit, (int, np.integer)) or limit < 0):
+        raise ConfigError(f"limit must be a whole number, 0 or more; got {limit!r}")
+    if os.path.isdir(path):
+        return _load_model_dir(path, limit)
+    words, vectors = formats.read_word2vec(path, header=header, limit=limit)
+    return Vectors(words, vectors)
+
+
+def _load_model_dir(folder, limit):
+    vectors_path, vocab_path = os.path.join(folder, "vectors.npy"), os.path.join(folder, "vocab.tsv")
+    if not os.path.isfile(vectors_path):
+        raise DataError(f"{folder}: no vectors.npy; is this a model directory?")
+    vectors = formats.load_npy(vectors_path, mmap=True)
+    words, counts = formats.read_vocab(vocab_path)
+    if vectors.ndim != 2 or vectors.shape[0] != len(words):
+        raise DataError(f"{folder}: vectors.npy has shape {vectors.shape} but vocab.tsv lists {len(words)} words")
+    if not np.issubdtype(vectors.dtype, np.floating):
+        raise DataError(f"{vectors_path}: holds {vectors.dtype} values, expected float32")
+    if limit is not None:
+        vectors, words, counts = vectors[:limit], words[:limit], counts[:limit]
+    return Vectors(words, vectors, counts)
