@@ -249,10 +249,12 @@ class Runner:
         out.parent.mkdir()
         logfile = out.parent / "log.txt"
         cmd = [sys.executable, "-c", WRAPPER, str(logfile)] + self.command(program, corpus, epochs, threads, out)
+        load = os.getloadavg()[0] if hasattr(os, "getloadavg") else None
         result = subprocess.run(cmd, env=self.env, capture_output=True, text=True)
         if result.returncode != 0 or not result.stdout.strip():
             sys.exit(f"bench: the wrapper failed:\n{result.stderr}")
         measured = json.loads(result.stdout.strip().splitlines()[-1])
+        measured["load"] = load
         if measured["code"] != 0:
             tail = logfile.read_text(errors="replace").strip().splitlines()[-15:]
             sys.exit(f"bench: {program} exited with {measured['code']}:\n  " + "\n  ".join(tail))
@@ -302,7 +304,7 @@ def run_all(args, runner, corpora):
                 discard(model)
                 results.setdefault((epochs, threads, "1x", program), []).append(measured)
                 log(f"[{done}/{total}] repeat {repeat}: {program:6s} epochs {epochs} threads {threads}: "
-                    f"{measured['wall']:.1f}s, {measured['rss_mb']:.0f} MB{note}")
+                    f"{measured['wall']:.1f}s (CPU {measured['cpu']:.1f}s), {measured['rss_mb']:.0f} MB{note}")
 
     four_x = None
     if "4x" in corpora:
@@ -316,7 +318,7 @@ def run_all(args, runner, corpora):
                 discard(model)
                 results.setdefault((epochs, threads, "4x", program), []).append(measured)
                 log(f"[4x {repeat}/{args.repeats_4x}] {program:6s} epochs {epochs} threads {threads}: "
-                    f"{measured['wall']:.1f}s, {measured['rss_mb']:.0f} MB")
+                    f"{measured['wall']:.1f}s (CPU {measured['cpu']:.1f}s), {measured['rss_mb']:.0f} MB")
     return grid, results, four_x
 
 
@@ -329,7 +331,7 @@ def median_of(runs, key):
 
 def format_table(args, grid, results, four_x, corpora, info):
     head = ["epochs", "threads", "corpus", "program", "wall s (median; min–max)", "words/s",
-            "gensim/w2v wall", "peak RSS MB", "analogy %", "WS353 ρ"]
+            "gensim/w2v wall", "CPU s", "peak RSS MB", "analogy %", "WS353 ρ"]
     rows = []
     keys = [(e, t, "1x") for e, t in grid]
     if four_x:
@@ -346,6 +348,7 @@ def format_table(args, grid, results, four_x, corpora, info):
             rows.append([str(epochs), str(threads), corpus, program, f"{wall:.1f}{spread}",
                          f"{tokens * epochs / wall / 1e3:,.0f}k",
                          f"{walls['gensim'] / walls['w2v']:.2f}" if program == "w2v" else "",
+                         f"{median_of(runs, 'cpu'):.1f}",
                          f"{median_of(runs, 'rss_mb'):.0f}",
                          f"{100 * analogy:.1f}" if analogy is not None else "–",
                          f"{rho:.3f}" if rho is not None else "–"])
@@ -358,21 +361,28 @@ def format_table(args, grid, results, four_x, corpora, info):
         for program in ("w2v", "gensim"):
             base = median_of(results[(epochs, threads, "1x", program)], "wall")
             big = median_of(results[(epochs, threads, "4x", program)], "wall")
-            ratios.append(f"{program} {big / base:.2f}")
-        lines.append(f"4× corpus ({epochs} epochs, {threads} threads): wall time 4×/1× — "
-                     + ", ".join(ratios) + " (4.00 = linear).")
+            cpu = (median_of(results[(epochs, threads, "4x", program)], "cpu")
+                   / median_of(results[(epochs, threads, "1x", program)], "cpu"))
+            ratios.append(f"{program} {big / base:.2f} (CPU time {cpu:.2f})")
+        lines.append(f"4× corpus ({epochs} epoch(s), {threads} thread(s)): wall time 4×/1× — "
+                     + ", ".join(ratios) + " (4.00 = linear; min_count applies to the 4× counts, "
+                     "so the vocabulary is larger).")
+    loads = [r["load"] for runs in results.values() for r in runs if r.get("load") is not None]
+    load_note = (f" 1-minute load average before the runs: median {statistics.median(loads):.1f}, "
+                 f"max {max(loads):.1f} (other work on the machine inflates wall times)." if loads else "")
     lines.append(
         f"Settings: skip-gram, negative {SETTINGS['negative']}, window {SETTINGS['window']}, "
         f"{SETTINGS['vector_size']} dims, sample {SETTINGS['sample']:g}, min_count {SETTINGS['min_count']}; "
         f"corpus text8 prefix, {corpora['1x'][2]:,} tokens (w2v reads the .gz, gensim "
         f"{args.gensim_mode} on {LINE_TOKENS}-token lines"
         + ("; 4×: both read the same text file" if four_x else "") + "). "
-        f"Wall time and peak RSS of the whole process; medians of {args.repeats} repeat(s)"
+        f"Wall time, CPU time (user+sys) and peak RSS of the whole process; medians of {args.repeats} repeat(s)"
         + (f" ({args.repeats_4x} for 4×)" if four_x else "") + "; ratio > 1 means w2v is faster. "
-        f"Quality (5-epoch runs): gensim's evaluate_word_analogies (restrict_vocab=30000) and "
-        f"evaluate_word_pairs (Spearman) for both. "
+        + ("Quality (5-epoch runs): gensim's evaluate_word_analogies (restrict_vocab=30000) and "
+           "evaluate_word_pairs (Spearman) for both. " if args.evaluate else "")
+        + f"Warm-up run of each program before timing: {'yes' if args.warmup else 'no'}. "
         f"python {info['python']}, gensim {info['gensim']}, numba {info['numba']}, numpy {info['numpy']}, "
-        f"{os.cpu_count()} CPUs.")
+        f"{os.cpu_count()} CPUs." + load_note)
     return "\n".join(lines) + "\n"
 
 

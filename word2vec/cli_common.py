@@ -20,6 +20,21 @@ model_option = click.option(
     "--model", "model_path", default=default_model, show_default="$W2V_MODEL or ./model",
     metavar="PATH", help="A model directory, or a .bin/.txt/.vec file in the C tool's formats.",
 )
+def model_options(func):
+    """--model PATH plus the loading options for files in the C formats (--limit, --no-header)."""
+    func = click.option("--no-header", is_flag=True, help="The text model file has no `W d` header line.")(func)
+    func = click.option("--limit", type=click.IntRange(min=1), metavar="N",
+                        help="Load only the first N vectors (the most frequent words).")(func)
+    return model_option(func)
+
+
+def load_model(model_path, limit=None, no_header=False):
+    """The Vectors at `model_path` (a model directory or a C-format file)."""
+    from .vectors import load
+
+    return load(model_path, limit=limit, header=not no_header)
+
+
 format_option = click.option(
     "--format", "fmt", type=click.Choice(["tsv", "json"]), default="tsv", show_default=True,
     help="tsv: tab-separated rows; json: one JSON object per line.",

@@ -1,5 +1,6 @@
 """CLI commands for the C tool's remaining features: phrases and word classes."""
 
+import sys
 import time
 
 import click
@@ -36,7 +37,7 @@ def phrases(corpus, threshold, min_count, delimiter, scoring, max_pairs, save_ph
 
     options = phrases_mod.PhraseOptions(threshold, min_count, delimiter, scoring, max_pairs, lowercase)
     started = time.perf_counter()
-    out = click.get_binary_stream("stdout")
+    out = sys.stdout.buffer
     counts, found = phrases_mod.run(corpus, out, options, warn=None if quiet else warn)
     out.flush()
     if save_phrases:

@@ -5,6 +5,7 @@ import numpy as np
 from .errors import ConfigError
 
 _ROWS = 8192  # rows compared with the centroids at a time, to bound the (rows, k) similarity block
+_SEED_ROWS = 10_000  # k-means++ draws from a sample of 10 · k + this many rows: it is sequential in k
 
 
 def kmeans(unit, k, seed=1, iterations=10):
@@ -14,7 +15,8 @@ def kmeans(unit, k, seed=1, iterations=10):
     ----------
     unit : float32 (W, d), unit-length rows (all-zero rows are allowed).
     k : number of classes, 1 ≤ k ≤ W.
-    seed : seed of the k-means++ start (`np.random.default_rng(seed)`).
+    seed : seed of the k-means++ start (`np.random.default_rng(seed)`), drawn from a sample of rows
+        when there are many.
     iterations : most Lloyd rounds; stops early when no word changes class.
 
     Returns
@@ -24,8 +26,7 @@ def kmeans(unit, k, seed=1, iterations=10):
     unit = np.asarray(unit, dtype=np.float32)
     if k > len(unit):
         raise ConfigError(f"-k {k} is more classes than there are words ({len(unit)}); use -k {len(unit)} or less")
-    rng = np.random.default_rng(seed)
-    centroids = unit[kmeans_plus_plus(unit, k, rng)]
+    centroids = unit[starting_rows(unit, k, np.random.default_rng(seed))]
     labels = None
     for _ in range(max(iterations, 1)):
         new_labels, similarity = assign(unit, centroids)
@@ -36,20 +37,28 @@ def kmeans(unit, k, seed=1, iterations=10):
     return labels
 
 
-def kmeans_plus_plus(unit, k, rng):
-    """Indices (k,) of the starting centroids: each next one drawn with probability ∝ squared distance.
+def starting_rows(unit, k, rng):
+    """Indices (k,) of the rows that start as centroids: k-means++ on all rows, or on a sample when many."""
+    if len(unit) <= 10 * k + _SEED_ROWS:
+        return kmeans_plus_plus(unit, k, rng)
+    sample = np.sort(rng.choice(len(unit), 10 * k + _SEED_ROWS, replace=False))
+    return sample[kmeans_plus_plus(unit[sample], k, rng)]
 
-    For unit rows the squared distance to the nearest centroid is 2 − 2 · (best cosine).
+
+def kmeans_plus_plus(unit, k, rng):
+    """Indices (k,) of k distinct rows, each next one drawn with probability ∝ squared distance to the nearest.
+
+    With unit centroids the squared distance of row x is |x|² + 1 − 2 · (best dot product).
     """
+    squares = np.einsum("ij,ij->i", unit, unit, dtype=np.float64)
     chosen = [int(rng.integers(len(unit)))]
     best = unit @ unit[chosen[0]]
     for _ in range(1, k):
-        weight = np.maximum(2.0 - 2.0 * best.astype(np.float64), 0.0)
+        weight = np.maximum(squares + 1.0 - 2.0 * best, 0.0)
         weight[chosen] = 0.0
-        total = weight.sum()
-        if total > 0:
-            pick = int(np.searchsorted(np.cumsum(weight), rng.random() * total, side="right"))
-            pick = min(pick, len(unit) - 1)
+        cumulative = np.cumsum(weight)
+        if cumulative[-1] > 0:  # the first index whose cumulative weight passes the draw has weight > 0
+            pick = int(np.searchsorted(cumulative, rng.random() * cumulative[-1], side="right"))
         else:  # every remaining row duplicates a centroid: any unused row will do
             pick = int(rng.choice(np.setdiff1d(np.arange(len(unit)), chosen)))
         chosen.append(pick)
@@ -63,8 +72,9 @@ def assign(unit, centroids):
     similarity = np.empty(len(unit), np.float32)
     for start in range(0, len(unit), _ROWS):
         scores = unit[start : start + _ROWS] @ centroids.T
-        labels[start : start + len(scores)] = scores.argmax(axis=1)
-        similarity[start : start + len(scores)] = scores.max(axis=1)
+        best = scores.argmax(axis=1)
+        labels[start : start + len(scores)] = best
+        similarity[start : start + len(scores)] = np.take_along_axis(scores, best[:, None], axis=1)[:, 0]
     return labels, similarity
 
 
@@ -76,14 +86,14 @@ def update(unit, labels, similarity, k):
     order = np.argsort(labels, kind="stable")
     sizes = np.bincount(labels, minlength=k)
     filled = np.flatnonzero(sizes)
-    sums = np.zeros((k, unit.shape[1]), np.float64)
+    sums = np.zeros((k, unit.shape[1]), np.float32)
     starts = np.concatenate(([0], np.cumsum(sizes)[:-1]))[filled]
-    sums[filled] = np.add.reduceat(unit[order], starts, axis=0, dtype=np.float64)
+    sums[filled] = np.add.reduceat(unit[order], starts, axis=0)
     empty = np.flatnonzero(sizes == 0)
     if len(empty):
         sums[empty] = unit[np.argsort(similarity, kind="stable")[: len(empty)]]
     norms = np.linalg.norm(sums, axis=1, keepdims=True)
-    return (sums / np.where(norms > 0, norms, 1.0)).astype(np.float32)
+    return sums / np.where(norms > 0, norms, np.float32(1.0))
 
 
 def sorted_classes(words, labels):

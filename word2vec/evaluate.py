@@ -9,13 +9,29 @@ from .errors import ConfigError, DataError
 from .fileio import open_binary, read_chunks
 
 METHODS = ("add", "mul")
-COSMUL_EPSILON = 1e-6  # gensim's most_similar_cosmul; Levy & Goldberg's paper used 0.001
+COSMUL_EPSILON = 1e-3  # Levy & Goldberg (2014), as the issue asks; gensim uses 1e-6
 _BLOCK = 256  # analogy questions scored against the vocabulary in one matrix product
 
 
 def fold_case(word):
     """The case-insensitive key: str.upper, as gensim (same as lowercasing for ASCII; 'ß' = 'SS')."""
     return word.upper()
+
+
+def unit_rows(matrix):
+    """Rows scaled to unit length, float32 (n, d); all-zero rows stay zero."""
+    matrix = np.asarray(matrix, dtype=np.float32)
+    norms = np.linalg.norm(matrix, axis=1, keepdims=True)
+    return np.divide(matrix, norms, out=np.zeros(matrix.shape, np.float32), where=norms > 0)
+
+
+def candidate_count(vectors, restrict):
+    """How many rows (the most frequent words) `restrict` lets take part; None means all."""
+    if restrict is None:
+        return len(vectors.words)
+    if isinstance(restrict, bool) or not isinstance(restrict, (int, np.integer)) or restrict < 1:
+        raise ConfigError(f"restrict must be a whole number of rows, 1 or more; got {restrict!r}")
+    return min(int(restrict), len(vectors.words))
 
 
 def analogy_scores(candidates, a, b, c, method="add"):
@@ -53,7 +69,7 @@ def evaluate_analogies(vectors, path, restrict=30000, method="add"):
 
     Parameters
     ----------
-    vectors : Vectors (uses `.words` and `.normed`)
+    vectors : Vectors (uses `.words` and `.vectors`)
     path : questions file: `: section` lines, then lines `a b c d`
     restrict : int or None (all rows)
     method : "add" (3CosAdd) or "mul" (3CosMul)
@@ -65,8 +81,8 @@ def evaluate_analogies(vectors, path, restrict=30000, method="add"):
     """
     if method not in METHODS:
         raise ConfigError(f"analogy method must be one of {', '.join(METHODS)}; got {method!r}")
+    count = candidate_count(vectors, restrict)
     sections = _read_analogies(os.fspath(path))
-    count = len(vectors.words) if restrict is None else min(int(restrict), len(vectors.words))
     lookup, canonical, variants = _case_index(vectors.words[:count])
     results, questions, owners = [], [], []
     for number, (title, items) in enumerate(sections):
@@ -75,7 +91,7 @@ def evaluate_analogies(vectors, path, restrict=30000, method="add"):
         owners += [number] * len(found)
         results.append({"section": title, "correct": 0, "questions": len(found), "skipped": len(items) - len(found)})
     questions = np.array(questions, np.int64).reshape(-1, 4)
-    answers = _answer(vectors.normed[:count], questions, canonical, variants, method)
+    answers = _answer(unit_rows(vectors.vectors[:count]), questions, canonical, variants, method)
     hits = np.bincount(np.array(owners, np.int64)[answers == questions[:, 3]], minlength=len(results))
     for result, correct in zip(results, hits.tolist()):
         result["correct"] = correct
@@ -167,8 +183,7 @@ def evaluate_pairs(vectors, path, restrict=None):
     the correlations are nan when fewer than two pairs remain or one side is constant.
     """
     name = os.fspath(path)
-    count = len(vectors.words) if restrict is None else min(int(restrict), len(vectors.words))
-    lookup = _case_index(vectors.words[:count])[0]
+    lookup = _case_index(vectors.words[: candidate_count(vectors, restrict)])[0]
     gold, pairs, oov = [], [], 0
     for one, two, score in _read_pairs(name):
         rows = lookup.get(fold_case(one)), lookup.get(fold_case(two))
@@ -179,8 +194,8 @@ def evaluate_pairs(vectors, path, restrict=None):
             pairs.append(rows)
     if not gold and not oov:
         raise DataError(f"{name}: no word pairs found")
-    normed = vectors.normed
-    model = [float(normed[a] @ normed[b]) for a, b in pairs]
+    pairs = np.array(pairs, np.int64).reshape(-1, 2)
+    model = np.sum(unit_rows(vectors.vectors[pairs[:, 0]]) * unit_rows(vectors.vectors[pairs[:, 1]]), axis=1)
     return {"file": name, "spearman": spearman(gold, model), "pearson": pearson(gold, model),
             "pairs": len(gold), "oov": oov / (len(gold) + oov)}
 

@@ -27,7 +27,10 @@ def atomic_write(path, mode="wb", encoding="utf-8"):
     except OSError as exc:
         raise W2VError(f"cannot write {path}: {exc.strerror or exc}") from exc
     try:
-        os.chmod(tmp, 0o666 & ~_umask())  # mkstemp makes 0600; a model should get the usual mode
+        # mkstemp makes 0600; a model should get the usual mode. Some filesystems (vfat,
+        # CIFS) refuse chmod: the write must still succeed there.
+        with contextlib.suppress(OSError):
+            os.chmod(tmp, 0o666 & ~_umask())
         with os.fdopen(fd, mode, **({} if "b" in mode else {"encoding": encoding, "newline": "\n"})) as handle:
             yield handle
             handle.flush()

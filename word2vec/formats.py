@@ -26,11 +26,8 @@ _QUADS_STRIPPED = _table([("%04d" % i).rstrip("0") for i in range(10**4)])  # tr
 _LEADS = _table([s + str(i) + p for s in ("", "-") for p in (".", "") for i in range(10)])
 _EXPONENTS = _table(["e%+03d" % e for e in range(-99, 100)])
 _POWER_ZERO = 60
-_POWERS = np.array([float(f"1e{k}") for k in range(-_POWER_ZERO, _POWER_ZERO + 1)])  # exact to the last bit
+_POWERS = np.array([float(f"1e{k}") for k in range(-_POWER_ZERO, _POWER_ZERO + 1)])  # correctly rounded
 _COMPRESSED = (".gz", ".bz2", ".xz")
-
-
-# ---------------------------------------------------------------- writing word2vec files
 
 
 def write_word2vec(path, words, vectors, binary):
@@ -48,7 +45,7 @@ def write_word2vec(path, words, vectors, binary):
     vectors : array (W, d)
     binary : bool
     """
-    vectors = _check_table(words, vectors, _WORD_SPACE, "contains whitespace")
+    words, vectors = _check_table(words, vectors, _WORD_SPACE, "contains whitespace")
     with atomic_write(path, "wb") as handle:
         handle.write(f"{len(words)} {vectors.shape[1]}\n".encode())
         for start, block in _blocks(vectors):
@@ -61,7 +58,7 @@ def write_projector(folder, words, vectors):
 
     `metadata.tsv` holds one word per line and no header, as the projector expects for one column.
     """
-    vectors = _check_table(words, vectors, _TSV_BREAK, "contains a tab or line break")
+    words, vectors = _check_table(words, vectors, _TSV_BREAK, "contains a tab or line break")
     try:
         os.makedirs(folder, exist_ok=True)
     except OSError as exc:
@@ -74,13 +71,17 @@ def write_projector(folder, words, vectors):
 
 
 def _check_table(words, vectors, forbidden, problem):
+    """The words as a list, checked for characters the file format cannot hold; vectors (W, d ≥ 1)."""
+    words = list(words)
+    if forbidden.search("\0".join(words)) or not all(words):
+        i, word = next((i, w) for i, w in enumerate(words) if not w or forbidden.search(w))
+        raise DataError(f"word {i} ({word!r}) is empty or {problem}; the format cannot hold it")
+    if vectors is None:
+        return words, None
     vectors = np.asarray(vectors)
-    if vectors.ndim != 2 or vectors.shape[0] != len(words):
+    if vectors.ndim != 2 or vectors.shape[0] != len(words) or vectors.shape[1] < 1:
         raise DataError(f"{len(words)} words but a vectors array of shape {vectors.shape}")
-    for i, word in enumerate(words):
-        if not word or forbidden.search(word):
-            raise DataError(f"word {i} ({word!r}) is empty or {problem}; the format cannot hold it")
-    return vectors
+    return words, vectors
 
 
 def _blocks(vectors):
@@ -90,25 +91,18 @@ def _blocks(vectors):
 
 
 def _pack_binary(names, block):
-    raw = memoryview(np.ascontiguousarray(block, dtype="<f4").tobytes())
-    size = 4 * block.shape[1]
-    parts = []
-    for i, name in enumerate(names):
-        parts += (name, raw[i * size : (i + 1) * size], b"\n")
-    return b"".join(parts)
+    raw, size = memoryview(np.ascontiguousarray(block, dtype="<f4").tobytes()), 4 * block.shape[1]
+    return b"".join([part for i, name in enumerate(names) for part in (name, raw[i * size : (i + 1) * size], b"\n")])
 
 
 def _pack_text(names, block, sep):
     """Lines `name v1<sep>v2…\\n`, the values formatted by `_format_values` in one go."""
     finite = np.isfinite(block)
     flat, lengths = _format_values(np.where(finite, block, 0), sep)
-    ends = np.cumsum(lengths).tolist()
-    starts = [0] + ends[:-1]
-    whole = finite.all(axis=1).tolist()
-    parts = []
-    for i, name in enumerate(names):
+    ends, whole, parts = np.cumsum(lengths).tolist(), finite.all(axis=1).tolist(), []
+    for i, (name, start) in enumerate(zip(names, [0] + ends)):
         if whole[i]:
-            parts += (name, flat[starts[i] : ends[i]])
+            parts += (name, flat[start : ends[i]])
         else:  # nan/inf: rare, so the slow path is fine
             parts += (name, sep.join("%.9g" % v for v in block[i].tolist()).encode(), b"\n")
     return b"".join(parts)
@@ -146,9 +140,6 @@ def _decimal_parts(a):
     return np.rint(scaled).astype(np.int64), exponent
 
 
-# ---------------------------------------------------------------- reading word2vec files
-
-
 class _Source:
     """Buffered bytes of one input file, read chunk by chunk; `buf[pos:]` is still unread."""
 
@@ -173,7 +164,8 @@ def read_word2vec(path, binary=None, header=True, limit=None):
 
     `binary=None` decides by the extension (`.bin` binary, `.txt`/`.vec` text, compressed files by the
     name inside), otherwise by whether the first record parses as text. Words with invalid UTF-8
-    bytes are decoded with U+FFFD in their place and one UnicodeWarning gives the count.
+    bytes are decoded with U+FFFD in their place and one UnicodeWarning gives the count. A bad
+    header, a truncated or malformed record raise DataError naming the file and the problem.
 
     Parameters
     ----------
@@ -186,10 +178,6 @@ def read_word2vec(path, binary=None, header=True, limit=None):
     -------
     words : list of str, length W
     vectors : float32 array (W, d)
-
-    Raises
-    ------
-    DataError naming the file and the problem (bad header, truncated or malformed record).
     """
     if limit is not None and limit < 0:
         raise ConfigError(f"limit must be 0 or more, got {limit}")
@@ -206,8 +194,7 @@ def read_word2vec(path, binary=None, header=True, limit=None):
         if binary is None:
             binary = header and not _looks_like_text(src, dim)
         rows = count if limit is None else limit if count is None else min(count, limit)
-        reader = _read_binary if binary else _read_text
-        words, vectors, bad = reader(src, count, dim, rows, _size_of(name))
+        words, vectors, bad = (_read_binary if binary else _read_text)(src, count, dim, rows)
     if bad:
         warnings.warn(f"{name}: {bad} word(s) had invalid UTF-8 bytes, replaced by U+FFFD", UnicodeWarning, 2)
     return words, vectors
@@ -218,16 +205,6 @@ def _binary_by_extension(name):
     if ext in _COMPRESSED:
         ext = os.path.splitext(stem)[1]
     return {".bin": True, ".txt": False, ".vec": False}.get(ext)
-
-
-def _size_of(name):
-    """The file size when it bounds the content (a plain file), else None."""
-    if name == "-" or name.lower().endswith(_COMPRESSED):
-        return None
-    try:
-        return os.path.getsize(name)
-    except OSError:
-        return None
 
 
 def _next_line(src, max_length):
@@ -269,9 +246,10 @@ def _looks_like_text(src, dim):
     return len(fields) == dim + 1 and all(map(_is_number, fields[1:]))
 
 
-def _allocate(rows, dim, size, per_record, src):
-    if size is not None:
-        rows = min(rows, size // per_record + 1)
+def _allocate(rows, dim, src, record_bytes):
+    """The output array; a plain file's size bounds it, so a lying header cannot exhaust memory."""
+    if src.name != "-" and not src.name.lower().endswith(_COMPRESSED) and os.path.isfile(src.name):
+        rows = min(rows, os.path.getsize(src.name) // record_bytes + 1)
     try:
         return np.empty((rows, dim), np.float32)
     except (MemoryError, ValueError):
@@ -279,6 +257,7 @@ def _allocate(rows, dim, size, per_record, src):
 
 
 def _decode(raw_words):
+    """Words as str and how many of them had invalid UTF-8 (replaced by U+FFFD)."""
     words, bad = [], 0
     for raw in raw_words:
         try:
@@ -289,9 +268,9 @@ def _decode(raw_words):
     return words, bad
 
 
-def _read_binary(src, count, dim, rows, size):
+def _read_binary(src, count, dim, rows):
     """Records `word<space><dim float32>` with an optional newline before the next word."""
-    out = _allocate(rows, dim, size, 4 * dim + 1, src)
+    out = _allocate(rows, dim, src, 4 * dim + 1)
     raw_words, done, nbytes = [], 0, 4 * dim
     while done < rows:
         buf, pos, starts = src.buf, src.pos, []
@@ -325,7 +304,7 @@ def _expect_end(src, count):
         raise src.fail(f"more data after the {count} vectors the header announces")
 
 
-def _read_text(src, count, dim, rows, size=None):
+def _read_text(src, count, dim, rows):
     """Lines `word v1 … vd` (trailing spaces allowed, blank lines skipped)."""
     raw_words, blocks, values, lines = [], [], [], []
     while rows is None or len(raw_words) < rows:
@@ -373,14 +352,12 @@ def _is_number(token):
     return True
 
 
-# ---------------------------------------------------------------- vocab.tsv and .npy
-
 
 def write_vocab(path, words, counts):
     """Write `word<TAB>count` lines in the given order, no header."""
+    words = _check_table(words, None, _TSV_BREAK, "contains a tab or line break")[0]
     if len(words) != len(counts):
         raise DataError(f"{len(words)} words but {len(counts)} counts")
-    _check_table(words, np.empty((len(words), 0)), _TSV_BREAK, "contains a tab or line break")
     lines = [f"{w}\t{int(c)}\n" for w, c in zip(words, counts)]
     with atomic_write(path, "wb") as handle:
         handle.write("".join(lines).encode())

@@ -7,6 +7,7 @@ import shutil
 import tempfile
 from collections import Counter, defaultdict
 from dataclasses import dataclass
+from itertools import repeat
 
 import numpy as np
 
@@ -33,9 +34,7 @@ class PhraseOptions:
     lowercase: bool = False
 
     def resolved_threshold(self):
-        if self.threshold is not None:
-            return float(self.threshold)
-        return 0.5 if self.scoring == "npmi" else 100.0
+        return float(self.threshold) if self.threshold is not None else 0.5 if self.scoring == "npmi" else 100.0
 
     def check(self):
         if self.scoring not in SCORINGS:
@@ -77,9 +76,6 @@ class Phrases:
     counts: np.ndarray
 
 
-# --------------------------------------------------------------------------- reading
-
-
 def pieces(handle, path, lowercase=False, chunk_bytes=_CHUNK):
     """Yield the text as (tokens, breaks), one piece per block read.
 
@@ -117,7 +113,7 @@ def _complete_part(text):
 
 def _line_open(text, was_open):
     """Whether characters follow the last newline once `text` is read."""
-    head, newline, tail = text.rpartition("\n")
+    _, newline, tail = text.rpartition("\n")
     return bool(tail) if newline else (was_open or bool(text))
 
 
@@ -163,9 +159,6 @@ def rereadable(path):
             return contextlib.nullcontext(spool)
 
         yield reopen
-
-
-# --------------------------------------------------------------------------- counting
 
 
 class PairTable:
@@ -231,9 +224,6 @@ def _grow(array, size):
     return np.concatenate([array, np.zeros(size - len(array), array.dtype)]) if size > len(array) else array
 
 
-# --------------------------------------------------------------------------- scoring
-
-
 def score_pairs(counts, scoring="default", min_count=5):
     """Score every counted pair; -inf where a pair or one of its words is seen fewer than `min_count` times.
 
@@ -275,9 +265,6 @@ def phrase_rows(counts, phrases, delimiter="_"):
     return rows
 
 
-# --------------------------------------------------------------------------- rewriting
-
-
 def rewrite(handle, path, counts, phrases, out, options, chunk_bytes=_CHUNK):
     """Second pass: write the text to the binary stream `out` with the phrases joined.
 
@@ -286,7 +273,7 @@ def rewrite(handle, path, counts, phrases, out, options, chunk_bytes=_CHUNK):
     """
     last, line_has_tokens = -1, False
     for tokens, breaks in pieces(handle, path, options.lowercase, chunk_bytes):
-        ids = np.fromiter(map(counts.index.get, tokens, [-1] * len(tokens)), np.int64, len(tokens))
+        ids = np.fromiter(map(counts.index.get, tokens, repeat(-1)), np.int64, len(tokens))
         ext, inside = _pairs_in_piece(ids, breaks, last)
         keys = (ext[:-1] << 32) | (ext[1:] & 0xFFFFFFFF)
         joins = _greedy(inside & _member(keys, phrases.keys))

@@ -216,8 +216,6 @@ class Trainer:
     def _run_serial(self, state, bar, on_job, last_checkpoint):
         last_bar = time.monotonic()
         while state.job < len(self.jobs):
-            if self._halt_due(last_checkpoint):
-                return False
             self.run_job(state, state.job, 0)
             state.job += 1
             if on_job is not None:
@@ -225,6 +223,8 @@ class Trainer:
             if time.monotonic() - last_bar > 0.2:
                 self._update_bar(state, bar)
                 last_bar = time.monotonic()
+            if state.job < len(self.jobs) and self._halt_due(last_checkpoint):
+                return False  # at least one job per segment: checkpoints never stall training
         return True
 
     def _finish_epoch(self, state, bar):

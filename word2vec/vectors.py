@@ -44,7 +44,10 @@ class Vectors:
         return len(self.words)
 
     def __contains__(self, word):
-        return word in self.index
+        try:
+            return word in self.index
+        except TypeError:
+            return False
 
     def __getitem__(self, word):
         """The vector of `word`, float32 (d,); UnknownWordError when it is not in the vocabulary."""
@@ -58,11 +61,9 @@ class Vectors:
     def normed(self):
         """Unit-length rows, float32 (W, d), computed once; all-zero rows stay zero."""
         if self._normed is None:
-            normed = np.zeros(self.vectors.shape, np.float32)
+            normed = np.empty(self.vectors.shape, np.float32)
             for start in range(0, len(self.words), _NORM_ROWS):
-                block = np.asarray(self.vectors[start : start + _NORM_ROWS], dtype=np.float32)
-                norms = np.linalg.norm(block, axis=1, keepdims=True)
-                np.divide(block, norms, out=normed[start : start + len(block)], where=norms > 0)
+                normed[start : start + _NORM_ROWS] = evaluate.unit_rows(self.vectors[start : start + _NORM_ROWS])
             normed.flags.writeable = False
             self._normed = normed
         return self._normed
@@ -74,11 +75,7 @@ class Vectors:
             raise UnknownWordError(word) from None
 
     def _candidates(self, restrict):
-        if restrict is None:
-            return self.normed
-        if isinstance(restrict, bool) or not isinstance(restrict, (int, np.integer)) or restrict < 1:
-            raise ConfigError(f"restrict must be a whole number of rows, 1 or more; got {restrict!r}")
-        return self.normed[:restrict]
+        return self.normed[: evaluate.candidate_count(self, restrict)]
 
     def _best(self, scores, topn, exclude=()):
         """The `topn` best (word, score) pairs, best first, leaving out the rows in `exclude`."""

@@ -1,0 +1,155 @@
+"""The training loop: determinism, exact resume after an interruption, loss, every arch x loss."""
+
+import json
+import signal
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from word2vec import config as config_mod
+from word2vec import modeldir
+from word2vec import training
+from word2vec.errors import DataError, DivergenceError, Interrupted, W2VError
+from word2vec.vectors import load
+
+DEMO = Path(__file__).resolve().parents[1] / "data" / "demo_corpus.txt"
+
+
+def _capitals():
+    """The capitals of the bundled world, from its analogy questions (country capital ...)."""
+    capitals, section = set(), None
+    for line in (DEMO.parent / "demo_questions.txt").read_text().splitlines():
+        if line.startswith(":"):
+            section = line[1:].strip()
+        elif section == "capital-world":
+            capitals.update(line.split()[1::2])
+    return capitals
+
+
+CAPITALS = _capitals()
+QUIET = training.Reporter(progress=False, log=lambda message: None)
+
+
+def _config(*assignments):
+    return config_mod.resolve(None, ["train.threads=1", "model.vector_size=24", "train.epochs=2",
+                                     "train.checkpoint_every=0", *assignments])
+
+
+@pytest.fixture(scope="module")
+def demo_slice(tmp_path_factory):
+    """The first 20,000 lines of the bundled corpus: quick to train on."""
+    path = tmp_path_factory.mktemp("corpus") / "demo.txt"
+    lines = DEMO.read_text().splitlines()[:20000]
+    path.write_text("\n".join(lines) + "\n")
+    return str(path)
+
+
+def _train(paths, config, output, hooks=None):
+    return training.train(paths, config, str(output), QUIET, hooks=hooks)
+
+
+def test_seeded_single_thread_runs_are_byte_identical(demo_slice, tmp_path):
+    _train([demo_slice], _config(), tmp_path / "a")
+    _train([demo_slice], _config(), tmp_path / "b")
+    _train([demo_slice], _config("train.seed=2"), tmp_path / "c")
+    a, b, c = ((tmp_path / name / "vectors.npy").read_bytes() for name in "abc")
+    assert a == b
+    assert a != c
+
+
+def _stop_after(n_jobs, signum=signal.SIGINT):
+    seen = [0]
+
+    def on_job(trainer, state):
+        seen[0] += 1
+        if seen[0] == n_jobs:
+            trainer.stop_signal = signum
+
+    return training.Hooks(on_job=on_job)
+
+
+@pytest.mark.parametrize("stop_at", [1, 9, 14])
+def test_interrupted_and_resumed_run_is_byte_identical(demo_slice, tmp_path, stop_at):
+    # the slice has 9 jobs an epoch: stop in the first epoch, at the epoch boundary, and in the second
+    config = _config("corpus.max_sentence_length=50")
+    _train([demo_slice], config, tmp_path / "whole")
+    with pytest.raises(Interrupted) as caught:
+        _train([demo_slice], config, tmp_path / "split", hooks=_stop_after(stop_at))
+    assert caught.value.exit_code == 130
+    assert f"w2v train --resume {tmp_path / 'split'}" in str(caught.value)
+    assert (tmp_path / "split" / modeldir.CHECKPOINT).exists()
+    assert not (tmp_path / "split" / "vectors.npy").exists()
+    training.resume(str(tmp_path / "split"), reporter=QUIET)
+    whole = (tmp_path / "whole" / "vectors.npy").read_bytes()
+    assert (tmp_path / "split" / "vectors.npy").read_bytes() == whole
+    assert not (tmp_path / "split" / modeldir.CHECKPOINT).exists()
+    metrics = json.loads((tmp_path / "split" / "metrics.json").read_text())
+    assert [e["epoch"] for e in metrics["epochs"]] == [1, 2]
+
+
+def test_sigterm_exits_143_and_resume_checks_the_corpus(demo_slice, tmp_path):
+    config = _config()
+    with pytest.raises(Interrupted) as caught:
+        _train([demo_slice], config, tmp_path / "m", hooks=_stop_after(3, signal.SIGTERM))
+    assert caught.value.exit_code == 143
+    other = tmp_path / "other.txt"
+    other.write_text("a b c d e\n" * 100)
+    with pytest.raises(DataError, match="not the one this checkpoint was trained on"):
+        training.resume(str(tmp_path / "m"), [str(other)], reporter=QUIET)
+
+
+def test_resume_without_checkpoint_is_an_error(tmp_path):
+    with pytest.raises(DataError, match="no checkpoint"):
+        training.resume(str(tmp_path), reporter=QUIET)
+
+
+def test_periodic_checkpoint_is_written(demo_slice, tmp_path, monkeypatch):
+    saved = []
+    real = modeldir.save_checkpoint
+    monkeypatch.setattr(modeldir, "save_checkpoint", lambda *a: saved.append(a[2]["job"]) or real(*a))
+    _train([demo_slice], _config("train.checkpoint_every=1e-9"), tmp_path / "m")
+    assert len(saved) >= 9  # about one per job
+    assert not (tmp_path / "m" / modeldir.CHECKPOINT).exists()  # removed once the model is saved
+
+
+def test_loss_decreases_over_epochs_on_the_bundled_corpus(tmp_path):
+    _, _, metrics = _train([str(DEMO)], _config("train.epochs=4", "train.threads=2"), tmp_path / "m")
+    losses = [epoch["loss"] for epoch in metrics["epochs"]]
+    assert len(losses) == 4
+    assert all(later < earlier for earlier, later in zip(losses, losses[1:]))
+    assert all(epoch["words"] == metrics["corpus_tokens"] for epoch in metrics["epochs"])
+    saved = json.loads((tmp_path / "m" / "metrics.json").read_text())
+    assert saved["epochs"] == metrics["epochs"]
+
+
+@pytest.mark.parametrize("arch", ["skipgram", "cbow"])
+@pytest.mark.parametrize("loss", ["neg", "hs", "softmax"])
+def test_every_arch_and_loss_learns_capitals(demo_slice, tmp_path, arch, loss):
+    alpha = "0.05" if arch == "cbow" else "0.025"
+    config = _config(f"model.arch={arch}", f"model.loss={loss}", "train.epochs=5", "train.threads=2",
+                     f"train.alpha={alpha}", "model.vector_size=32")
+    _train([demo_slice], config, tmp_path / "m")
+    vectors = load(str(tmp_path / "m"))
+    neighbours = [word for word, _ in vectors.most_similar("paris", topn=5)]
+    assert len(CAPITALS.intersection(neighbours)) >= 3, neighbours
+
+
+def test_divergence_is_reported(demo_slice, tmp_path):
+    with pytest.raises(DivergenceError, match="lower train.alpha"):
+        _train([demo_slice], _config("train.alpha=1e30", "train.epochs=1"), tmp_path / "m")
+    assert not (tmp_path / "m" / "vectors.npy").exists()
+
+
+def test_second_run_into_a_locked_directory_is_refused(demo_slice, tmp_path):
+    with modeldir.locked(str(tmp_path / "m")):
+        with pytest.raises(W2VError, match="in use by another w2v train"):
+            _train([demo_slice], _config(), tmp_path / "m")
+
+
+def test_new_model_replaces_the_old_one_whole(demo_slice, tmp_path):
+    _train([demo_slice], _config("output.formats=[npy, word2vec-txt]"), tmp_path / "m")
+    _train([demo_slice], _config("output.formats=[npy]", "train.seed=3"), tmp_path / "m")
+    names = sorted(p.name for p in (tmp_path / "m").iterdir())
+    assert names == ["config.yaml", "metrics.json", "vectors.npy", "vocab.tsv"]
+    assert not [p for p in tmp_path.iterdir() if p.name.startswith(".m.")]  # no staging left behind
