@@ -98,7 +98,7 @@ class _Encoder:
         self.counts[: len(binc)] += binc
 
 
-def scan(paths, workdir, lowercase=False, max_sentence_length=1000, chunk_bytes=1 << 20):
+def scan(paths, workdir, lowercase=False, max_sentence_length=1000, chunk_bytes=1 << 18):
     """Read every corpus file once; see `Scan`. `-` is stdin; .gz/.bz2/.xz are decompressed."""
     id_path = os.path.join(workdir, "provisional.ids")
     sentences = _Sentences(max_sentence_length)
@@ -152,7 +152,7 @@ def _split_block(text, encoder, sentences, lowercase, final):
     return carry
 
 
-def encode(scan_result, remap, workdir, block=1 << 24):
+def encode(scan_result, remap, workdir, block=1 << 20):
     """Remap provisional ids to vocabulary ids, dropping tokens that map to -1.
 
     Works block by block over a memory-mapped id file, so memory stays bounded.
@@ -170,11 +170,9 @@ def encode(scan_result, remap, workdir, block=1 << 24):
     total, ends = scan_result.n_tokens, scan_result.ends
     out_path = os.path.join(workdir, "corpus.ids")
     n_kept, new_ends = 0, []
-    with open(out_path, "wb") as out:
-        if total:
-            source = np.memmap(scan_result.id_path, dtype=np.int32, mode="r", shape=(total,))
+    with open(out_path, "wb") as out, open(scan_result.id_path, "rb") as source:
         for start in range(0, total, block):
-            mapped = remap[source[start : start + block]]
+            mapped = remap[np.fromfile(source, dtype=np.int32, count=min(block, total - start))]
             keep = mapped >= 0
             out.write(mapped[keep].tobytes())
             kept_upto = np.cumsum(keep, dtype=np.int64) + n_kept
