@@ -6,8 +6,8 @@ vocabulary is chosen, `encode` remaps that file to vocabulary ids with numpy, dr
 out-of-vocabulary tokens, so the text is never tokenized twice and stdin needs no spooling.
 """
 
+import array
 import codecs
-import collections
 import os
 import tempfile
 import warnings
@@ -19,6 +19,7 @@ from .errors import DataError
 from .fileio import open_binary, read_chunks
 
 _ERRORS_HANDLER = "w2v-count"
+MAX_TOKEN_CHARS = 1000  # longer tokens are cut to this (the C tool cuts at 100), so memory stays bounded
 _BAD_BYTES = [0]
 
 
@@ -55,11 +56,13 @@ class Scan:
 
 
 class _Sentences:
-    """Accumulates sentence lengths, cutting sentences longer than `max_len` tokens."""
+    """Records sentence ends in a file, cutting sentences longer than `max_len` tokens."""
 
-    def __init__(self, max_len):
+    def __init__(self, max_len, handle):
         self.max_len = max_len
-        self.ends = []
+        self.handle = handle
+        self.buffer = array.array("q")
+        self.count = 0
         self.total = 0
         self.open = 0  # tokens in the sentence still being read
 
@@ -74,16 +77,33 @@ class _Sentences:
 
     def close(self):
         if self.open:
-            self.ends.append(self.total)
+            self.buffer.append(self.total)
+            self.count += 1
             self.open = 0
+            if len(self.buffer) >= 1 << 16:
+                self.flush()
+
+    def flush(self):
+        self.handle.write(self.buffer.tobytes())
+        self.buffer = array.array("q")
+
+
+class _Ids(dict):
+    """Word → provisional id: a new word gets the next free id; a word longer than
+    MAX_TOKEN_CHARS is cut to that length first (only new words pay for the check)."""
+
+    def __missing__(self, word):
+        if len(word) > MAX_TOKEN_CHARS:
+            return self[word[:MAX_TOKEN_CHARS]]
+        self[word] = len(self)
+        return len(self) - 1
 
 
 class _Encoder:
     """Maps tokens to provisional ids and appends them to the id file."""
 
     def __init__(self, handle):
-        self.ids = collections.defaultdict()
-        self.ids.default_factory = self.ids.__len__  # a new word gets the next free id
+        self.ids = _Ids()
         self.handle = handle
         self.counts = np.zeros(0, dtype=np.int64)
 
@@ -100,19 +120,27 @@ class _Encoder:
 
 def scan(paths, workdir, lowercase=False, max_sentence_length=1000, chunk_bytes=1 << 18):
     """Read every corpus file once; see `Scan`. `-` is stdin; .gz/.bz2/.xz are decompressed."""
-    id_path = os.path.join(workdir, "provisional.ids")
-    sentences = _Sentences(max_sentence_length)
+    id_path, ends_path = os.path.join(workdir, "provisional.ids"), os.path.join(workdir, "provisional.ends")
     _BAD_BYTES[0] = 0
-    with open(id_path, "wb") as out:
-        encoder = _Encoder(out)
+    with open(id_path, "wb") as out, open(ends_path, "wb") as ends_out:
+        encoder, sentences = _Encoder(out), _Sentences(max_sentence_length, ends_out)
         for path in paths:
             _scan_file(path, encoder, sentences, lowercase, chunk_bytes)
+        sentences.flush()
     words = list(encoder.ids)
     counts = encoder.counts
     if len(counts) < len(words):
         counts = np.concatenate([counts, np.zeros(len(words) - len(counts), np.int64)])
-    ends = np.array(sentences.ends, dtype=np.int64)
-    return Scan(words, counts, id_path, ends, _BAD_BYTES[0])
+    return Scan(words, counts, id_path, _map(ends_path, np.int64, sentences.count), _BAD_BYTES[0])
+
+
+def _map(path, dtype, count):
+    """A read-only memory map of `count` values (an empty array when there are none)."""
+    if count == 0:
+        empty = np.zeros(0, dtype)
+        empty.setflags(write=False)
+        return empty
+    return np.memmap(path, dtype=dtype, mode="r", shape=(count,))
 
 
 def _scan_file(path, encoder, sentences, lowercase, chunk_bytes):
@@ -131,13 +159,11 @@ def _scan_file(path, encoder, sentences, lowercase, chunk_bytes):
 def _split_block(text, encoder, sentences, lowercase, final):
     """Tokenize the complete part of `text`; return the trailing partial token."""
     carry = ""
-    if not final:
-        cut = len(text)
-        while cut > 0 and not text[cut - 1].isspace():
-            cut -= 1
-        if cut == 0:
-            return text  # no whitespace yet: one token still being read
-        text, carry = text[:cut], text[cut:]
+    if not final and text and not text[-1].isspace():
+        carry = text.rsplit(None, 1)[-1]  # scans from the end: cheap however long the text
+        if len(carry) == len(text):  # no whitespace yet: one token still being read, kept short
+            return text[: MAX_TOKEN_CHARS + 1]
+        text = text[: len(text) - len(carry)]
     if lowercase:
         text = text.lower()
     lines = text.split("\n")
@@ -168,22 +194,27 @@ def encode(scan_result, remap, workdir, block=1 << 20):
     ends : int64 array (n_sentences,), exclusive end offsets; empty sentences are dropped.
     """
     total, ends = scan_result.n_tokens, scan_result.ends
-    out_path = os.path.join(workdir, "corpus.ids")
-    n_kept, new_ends = 0, []
-    with open(out_path, "wb") as out, open(scan_result.id_path, "rb") as source:
+    ids_path, ends_path = os.path.join(workdir, "corpus.ids"), os.path.join(workdir, "corpus.ends")
+    n_kept, n_ends, last_end = 0, 0, 0
+    with open(ids_path, "wb") as out, open(ends_path, "wb") as ends_out, open(scan_result.id_path, "rb") as source:
         for start in range(0, total, block):
             mapped = remap[np.fromfile(source, dtype=np.int32, count=min(block, total - start))]
             keep = mapped >= 0
             out.write(mapped[keep].tobytes())
             kept_upto = np.cumsum(keep, dtype=np.int64) + n_kept
-            inside = ends[(ends > start) & (ends <= start + block)]
-            new_ends.append(kept_upto[inside - 1 - start])
+            lo, hi = np.searchsorted(ends, [start, start + len(mapped)], side="right")
+            new_ends = _nonempty(kept_upto[np.asarray(ends[lo:hi]) - 1 - start], last_end)
+            ends_out.write(new_ends.tobytes())
+            n_ends += len(new_ends)
+            last_end = int(new_ends[-1]) if len(new_ends) else last_end
             n_kept = int(kept_upto[-1])
-    ends = np.concatenate(new_ends) if new_ends else np.zeros(0, np.int64)
-    starts = np.concatenate([[0], ends[:-1]]) if len(ends) else ends
-    ends = ends[ends > starts]
-    ids = np.memmap(out_path, dtype=np.int32, mode="r", shape=(n_kept,)) if n_kept else np.zeros(0, np.int32)
-    return ids, ends
+    return _map(ids_path, np.int32, n_kept), _map(ends_path, np.int64, n_ends)
+
+
+def _nonempty(ends, previous):
+    """Drop the sentence ends that repeat the one before (sentences left empty)."""
+    starts = np.concatenate([[previous], ends[:-1]])
+    return ends[ends > starts].astype(np.int64)
 
 
 def make_workdir():
