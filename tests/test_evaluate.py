@@ -109,7 +109,7 @@ def _gensim_reference(vectors, questions, restrict, method):
             scores = unit @ (mean / np.linalg.norm(mean))
         else:
             shifted = [(unit @ unit[ok[w]] + 1) / 2 for w in (a, b, c)]
-            scores = shifted[1] * shifted[2] / (shifted[0] + 1e-6)
+            scores = shifted[1] * shifted[2] / (shifted[0] + evaluate.COSMUL_EPSILON)
         best = [r for r in np.argsort(-scores, kind="stable")[:8] if r not in (ok[a], ok[b], ok[c])][:5]
         for row in best:
             predicted = vectors.words[row].upper()

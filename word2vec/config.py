@@ -52,7 +52,7 @@ class TrainConfig:
     alpha: float = _spec(0.025, minimum=0.0, exclusive_min=True)
     min_alpha: float = _spec(0.0001, minimum=0.0)
     threads: int = _spec(0, minimum=0)  # 0 means all cores
-    seed: int = _spec(1, minimum=0)
+    seed: int = _spec(1, minimum=0, maximum=2**32 - 1)  # the thread RNGs are seeded from (seed << 16) + thread
     checkpoint_every: float = _spec(600.0, minimum=0.0)
 
 
@@ -172,7 +172,10 @@ def _check_value(key, value, hint, meta):
     value = _yaml11_float(value) if hint is float else value
     if not _is_instance(value, hint):
         raise ConfigError(f"config key '{key}' must be {_type_name(hint)}, got {value!r}")
-    value = float(value) if hint is float else value
+    try:
+        value = float(value) if hint is float else value
+    except OverflowError:  # an integer beyond float range
+        raise ConfigError(f"config key '{key}' must be a finite number, got {value!r}") from None
     _check_range(key, value, meta)
     return value
 
@@ -229,24 +232,34 @@ def parse_set(assignment):
         raise ConfigError(f"--set expects section.key=value, got {assignment!r}")
     _split_key(dotted)
     try:
-        value = yaml.safe_load(text) if text.strip() else None
-    except yaml.YAMLError:
+        value = _safe_load(text) if text.strip() else None
+    except ConfigError:
         raise ConfigError(f"--set {dotted}: cannot parse value {text!r}") from None
     return dotted, value
+
+
+def _safe_load(stream):
+    """yaml.safe_load; every failure, including PyYAML's non-YAMLError ones, becomes ConfigError."""
+    try:
+        return yaml.safe_load(stream)
+    except (UnicodeDecodeError, yaml.YAMLError) as exc:
+        raise ConfigError((str(exc).splitlines() or [type(exc).__name__])[0]) from None
+    except (ValueError, TypeError, AttributeError, RecursionError) as exc:
+        # an invalid date (2001-13-45), a bad explicit tag (!!int x), nesting too deep
+        raise ConfigError(f"{type(exc).__name__}: {str(exc)[:80]}") from None
 
 
 def load_yaml(path):
     """Read a YAML config file (safely) into nested dicts."""
     try:
         with open(path, encoding="utf-8") as handle:
-            return yaml.safe_load(handle)
+            return _safe_load(handle)
     except FileNotFoundError:
         raise ConfigError(f"config file {path}: no such file") from None
     except IsADirectoryError:
         raise ConfigError(f"config file {path} is a directory") from None
-    except (UnicodeDecodeError, yaml.YAMLError) as exc:
-        first = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
-        raise ConfigError(f"config file {path} is not valid YAML: {first}") from None
+    except ConfigError as exc:
+        raise ConfigError(f"config file {path} is not valid YAML: {exc}") from None
     except OSError as exc:
         raise ConfigError(f"cannot read config file {path}: {exc.strerror or exc}") from None
 

@@ -217,8 +217,10 @@ def _next_line(src, max_length):
         raise src.fail(f"line {src.line + 1} is longer than {max_length} bytes")
     if src.pos == len(src.buf):
         return None
-    end = len(src.buf) if end < 0 else end
-    line, src.pos = src.buf[src.pos : end], end + 1
+    if end < 0:  # a last line without a newline: stop at the end, not one past it
+        line, src.pos = src.buf[src.pos :], len(src.buf)
+    else:
+        line, src.pos = src.buf[src.pos : end], end + 1
     src.line += 1
     return line
 
@@ -418,8 +420,9 @@ def load_npy(path, mmap=True):
         raise DataError(f"{name}: no such file")
     try:
         array = np.load(name, mmap_mode="r" if mmap else None, allow_pickle=False)
-    except (ValueError, OSError, EOFError, TypeError) as exc:
-        raise DataError(f"{name}: not a valid .npy file ({str(exc).splitlines()[0][:80]})") from None
+    except Exception as exc:  # numpy's header parser lets tokenize, syntax and memory errors through
+        reason = (str(exc).splitlines() or [""])[0][:80] or type(exc).__name__
+        raise DataError(f"{name}: not a valid .npy file ({reason})") from None
     if not isinstance(array, np.ndarray):
         array.close()
         raise DataError(f"{name}: holds several arrays (.npz), expected one .npy array")

@@ -2,7 +2,8 @@
 
 A model directory is written whole into a hidden sibling folder and then exchanged with
 the old one in a single rename (renameat2 RENAME_EXCHANGE on Linux), so a reader or a
-crash only ever sees the old model or the new one, never a mix of their files.
+crash only ever sees the old model or the new one, never a mix of their files. The hidden
+folder's name holds the writer's pid, so the next save can remove those of crashed runs.
 """
 
 import contextlib
@@ -13,6 +14,7 @@ import fcntl
 import io
 import json
 import os
+import re
 import shutil
 import tempfile
 
@@ -38,7 +40,11 @@ def ensure_dir(folder):
 
 @contextlib.contextmanager
 def locked(folder):
-    """Hold an exclusive lock on the output directory for a whole training run."""
+    """Hold an exclusive lock on the output directory for a whole training run.
+
+    A run that fails before writing anything removes the directories it created for it.
+    """
+    created = _missing_dirs(folder)
     ensure_dir(folder)
     path = os.path.join(folder, LOCK)
     try:
@@ -63,6 +69,18 @@ def locked(folder):
         with contextlib.suppress(OSError):
             os.unlink(path)  # while still holding it: nobody else can have taken it
         handle.close()
+        with contextlib.suppress(OSError):
+            for made in created:
+                os.rmdir(made)  # only empty ones: a saved model or checkpoint stays
+
+
+def _missing_dirs(folder):
+    """The directories on the way to `folder` that do not exist yet, deepest first."""
+    missing, path = [], os.path.abspath(folder)
+    while not os.path.exists(path) and os.path.dirname(path) != path:
+        missing.append(path)
+        path = os.path.dirname(path)
+    return missing
 
 
 def save_model(folder, files):
@@ -70,19 +88,64 @@ def save_model(folder, files):
     folder = os.path.abspath(folder)
     parent = os.path.dirname(folder)
     ensure_dir(parent)
+    _remove_stale_stages(folder)
     try:
-        stage = tempfile.mkdtemp(prefix=f".{os.path.basename(folder)}.", suffix=".tmp", dir=parent)
+        stage = tempfile.mkdtemp(prefix=f".{os.path.basename(folder)}.{os.getpid()}.", suffix=".tmp", dir=parent)
     except OSError as exc:
         raise W2VError(f"cannot write {folder}: {exc.strerror or exc}") from None
     try:
         for name, writer in files.items():
-            writer(os.path.join(stage, name))
+            _write_staged(writer, stage, folder, name)
         os.chmod(stage, 0o777 & ~_umask())
         _carry_over(folder, stage)
         _swap_in(stage, folder)
     except BaseException:
         shutil.rmtree(stage, ignore_errors=True)
         raise
+
+
+def _write_staged(writer, stage, folder, name):
+    """Run one writer; an error names the model's file, not the hidden folder it was written in."""
+    try:
+        writer(os.path.join(stage, name))
+    except OSError as exc:
+        raise W2VError(f"cannot write {os.path.join(folder, name)}: {exc.strerror or exc}") from None
+    except W2VError as exc:
+        if type(exc) not in (W2VError, DataError):
+            raise
+        raise type(exc)(str(exc).replace(stage, folder)) from None
+
+
+def _remove_stale_stages(folder):
+    """Remove the staging folders that saves into `folder` left when their process died."""
+    parent, name = os.path.split(folder)
+    pattern = re.compile(re.escape(f".{name}.") + r"(\d+)\.[A-Za-z0-9_]+\.tmp(\.old)?")
+    try:
+        entries = os.listdir(parent)
+    except OSError:
+        return
+    for entry in sorted(entries):
+        match = pattern.fullmatch(entry)
+        if not match or _alive(int(match.group(1))):
+            continue
+        if match.group(2) and not os.path.exists(folder):
+            with contextlib.suppress(OSError):  # killed between the two renames of the fallback swap:
+                os.rename(os.path.join(parent, entry), folder)  # the old model comes back
+            continue
+        shutil.rmtree(os.path.join(parent, entry), ignore_errors=True)
+
+
+def _alive(pid):
+    """Whether another process has this pid (ours only leaves stale stages: its saves run one at a time)."""
+    if pid == os.getpid():
+        return False
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except OSError:  # EPERM: alive, someone else's
+        return True
+    return True
 
 
 def _carry_over(folder, stage):
@@ -184,10 +247,43 @@ def load_checkpoint(folder):
             arrays = {name: data[name] for name in data.files}
         meta = json.loads(arrays.pop("meta").tobytes().decode())
     except Exception as exc:  # zipfile, numpy and json each raise their own kinds
-        raise DataError(f"{path}: corrupt checkpoint ({type(exc).__name__}: {exc})") from None
+        reason = (str(exc).splitlines() or [""])[0][:80]
+        raise DataError(f"{path}: corrupt checkpoint ({type(exc).__name__}: {reason})") from None
     if not isinstance(meta, dict) or meta.get("version") != CHECKPOINT_VERSION:
         raise DataError(f"{path}: unknown checkpoint version")
+    _check_checkpoint(path, arrays, meta)
     return arrays, meta
+
+
+_META_TYPES = {"config": dict, "words": list, "paths": list, "digest": str, "epoch": int, "job": int,
+               "epoch_seconds": (int, float), "metrics": list, "threads": int}
+
+
+def _check_checkpoint(path, arrays, meta):
+    """Check that the parts of a checkpoint agree, so a damaged one never reaches the kernels."""
+    def fail(problem):
+        return DataError(f"{path}: corrupt checkpoint ({problem})")
+
+    for key, kind in _META_TYPES.items():
+        if not isinstance(meta.get(key), kind) or isinstance(meta.get(key), bool):
+            raise fail(f"'{key}' is missing or of the wrong type")
+    try:
+        config = config_mod.from_dict(meta["config"])
+    except W2VError as exc:
+        raise fail(f"its config: {exc}") from None
+    words, threads, dim = meta["words"], meta["threads"], config.model.vector_size
+    if not all(isinstance(w, str) for w in words + meta["paths"]) or threads < 1 or meta["job"] < 0 \
+            or not 0 <= meta["epoch"] <= config.train.epochs:
+        raise fail("bad words, paths, threads, epoch or job")
+    n_out = max(len(words) - 1, 1) if config.model.loss == "hs" else len(words)  # as training.init_weights
+    expected = {"w_in": ((len(words), dim), np.float32), "w_out": ((n_out, dim), np.float32),
+                "rngs": ((threads, 1), np.uint64), "tallies": ((threads, 3), np.float64),
+                "counts": ((len(words),), np.int64)}
+    for name, (shape, dtype) in expected.items():
+        array = arrays.get(name)
+        if array is None or array.shape != shape or array.dtype != dtype:
+            got = "nothing" if array is None else f"{array.dtype} {array.shape}"
+            raise fail(f"{name} should be {np.dtype(dtype)} {shape}, found {got}")
 
 
 def remove_checkpoint(folder):

@@ -57,9 +57,14 @@ def init_weights(n_words, config):
     """Input vectors uniform in [-0.5/d, 0.5/d) and zero output vectors, as the C tool does."""
     dim = config.model.vector_size
     rng = np.random.default_rng(config.train.seed)
-    w_in = ((rng.random((n_words, dim), dtype=np.float32) - 0.5) / dim).astype(np.float32)
     n_out = max(n_words - 1, 1) if config.model.loss == "hs" else n_words
-    w_out = np.zeros((n_out, dim), dtype=np.float32)
+    try:
+        w_in = ((rng.random((n_words, dim), dtype=np.float32) - 0.5) / dim).astype(np.float32)
+        w_out = np.zeros((n_out, dim), dtype=np.float32)
+    except (MemoryError, ValueError):
+        gib = (n_words + n_out) * dim * 4 / 2**30
+        raise DataError(f"{n_words} words of {dim} dimensions need {gib:.3g} GiB for the weights, more than "
+                        "memory can hold; lower model.vector_size or vocab.max_size") from None
     return w_in, w_out
 
 
@@ -165,7 +170,8 @@ class Trainer:
                 state.epoch_seconds += time.perf_counter() - started
                 if done:
                     self._finish_epoch(state, bar)
-                    continue
+                    if self.stop_signal is None or state.epoch >= self.config.train.epochs:
+                        continue  # a stop asked for in an epoch's last job is honoured at its end
                 if self.on_checkpoint is not None:
                     self.on_checkpoint(state)
                 last_checkpoint = time.monotonic()
