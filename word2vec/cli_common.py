@@ -3,6 +3,7 @@
 import json
 import os
 import sys
+import warnings
 
 import click
 
@@ -28,11 +29,23 @@ def model_options(func):
     return model_option(func)
 
 
-def load_model(model_path, limit=None, no_header=False):
-    """The Vectors at `model_path` (a model directory or a C-format file)."""
+def load_model(model_path, limit=None, no_header=False, quiet=False):
+    """The Vectors at `model_path` (a model directory or a C-format file).
+
+    The loader's warning about words with invalid UTF-8 becomes one plain stderr line.
+    """
     from .vectors import load
 
-    return load(model_path, limit=limit, header=not no_header)
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always", UnicodeWarning)
+        vectors = load(model_path, limit=limit, header=not no_header)
+    for item in caught:
+        if issubclass(item.category, UnicodeWarning):
+            if not quiet:
+                warn(f"warning: {item.message}")
+        else:  # not ours to reword
+            warnings.warn_explicit(item.message, item.category, item.filename, item.lineno)
+    return vectors
 
 
 format_option = click.option(

@@ -1,8 +1,21 @@
-"""CLI commands that query trained vectors: similar (and, with evaluation, analogy, outlier, eval)."""
+"""CLI commands that query trained vectors: similar, analogy, outlier, and `eval analogy|similarity`."""
+
+import json
+import math
 
 import click
 
-from .cli_common import Tally, emit_ranked, format_option, load_model, model_options, queries
+from .cli_common import (Tally, echo, emit_ranked, emit_records, format_option, load_model, model_options, queries,
+                         report_error)
+from .evaluate import METHODS
+
+ANALOGY_COLUMNS = ("section", "correct", "questions", "skipped", "accuracy")
+PAIRS_COLUMNS = ("file", "spearman", "pearson", "pairs", "oov")
+
+method_option = click.option(
+    "--method", type=click.Choice(METHODS), default="add", show_default=True,
+    help="add: 3CosAdd, nearest to b - a + c; mul: 3CosMul (Levy & Goldberg 2014, epsilon 0.001).",
+)
 
 
 @click.command()
@@ -21,4 +34,122 @@ def similar(words, model_path, limit, no_header, topn, fmt):
     tally.exit()
 
 
-COMMANDS = [similar]
+@click.command()
+@click.argument("words", nargs=-1)
+@model_options
+@method_option
+@click.option("-k", "--topn", default=1, show_default=True, type=click.IntRange(min=1), help="Answers per question.")
+@format_option
+def analogy(words, model_path, limit, no_header, method, topn, fmt):
+    """Complete "A is to B as C is to ?": `w2v analogy man king woman` answers queen.
+
+    The order is that of the sentence: man is to king as woman is to (queen). The three
+    words are never answers; -k 1 by default gives just the best answer. With no WORDS, each stdin line is one question `a b c`.
+    Output: `a b c<TAB>answer<TAB>score` rows (best first), or with --format json
+    {"query": "a b c", "similar": [{"word": …, "score": …}]} per question.
+    """
+    if words and len(words) != 3:
+        raise click.UsageError(f"give three words A B C (or none, to read 'a b c' lines from stdin); got {len(words)}")
+    vectors = load_model(model_path, limit, no_header)
+    tally = Tally()
+    for question in _word_groups(words, tally, 3, 3, "three words 'a b c'"):
+        results = tally.run(vectors.analogy, *question, method, topn)
+        if results is not None:
+            emit_ranked(" ".join(question), results, fmt)
+    tally.exit()
+
+
+@click.command()
+@click.argument("words", nargs=-1)
+@model_options
+@format_option
+def outlier(words, model_path, limit, no_header, fmt):
+    """The word of WORDS that fits least: the farthest from their mean (gensim's doesnt_match).
+
+    With no WORDS, each stdin line is one set of words. Output: `words<TAB>outlier`
+    per set, or with --format json {"query": "words", "outlier": …}.
+    """
+    if len(words) == 1:
+        raise click.UsageError("give at least two words (or none, to read one set of words per stdin line)")
+    vectors = load_model(model_path, limit, no_header)
+    tally = Tally()
+    for group in _word_groups(words, tally, 2, None, "at least two words"):
+        word = tally.run(vectors.doesnt_match, group)
+        if word is None:
+            continue
+        query = " ".join(group)
+        echo(json.dumps({"query": query, "outlier": word}, ensure_ascii=False) if fmt == "json" else f"{query}\t{word}")
+    tally.exit()
+
+
+def _word_groups(words, tally, least, most, wanted):
+    """The arguments as one group, or else each stdin line split into words; bad lines are errors."""
+    if words:
+        yield list(words)
+        return
+    for line in queries(()):
+        group = line.split()
+        if len(group) < least or (most is not None and len(group) > most):
+            report_error(f"expected {wanted} on a line, got {len(group)}: {line[:60]!r}")
+            tally.failures += 1
+        else:
+            yield group
+
+
+@click.group("eval")
+def eval_group():
+    """Score vectors on benchmark sets: analogy questions and word-pair similarities."""
+
+
+@eval_group.command("analogy")
+@click.argument("questions")
+@model_options
+@click.option("--restrict", default=30000, show_default=True, type=click.IntRange(min=1), metavar="N",
+              help="Only the N most frequent words take part, as questions and as answers.")
+@method_option
+@format_option
+def eval_analogy(questions, model_path, limit, no_header, restrict, method, fmt):
+    """Analogy accuracy on QUESTIONS (`-` is stdin), as word2vec's compute-accuracy and gensim.
+
+    QUESTIONS holds `: section` lines, each followed by `a b c d` lines (a is to b as c is to d).
+    A question counts when its four words are among the --restrict most frequent; the others are
+    skipped. Words match case-insensitively; a, b and c are never answers.
+
+    One row per section, then `semantic`, `syntactic` (the sections named gram*) and `total`:
+    section, correct, questions (answered), skipped, accuracy.
+    """
+    vectors = load_model(model_path, limit, no_header)
+    sections = vectors.evaluate_analogies(questions, restrict=restrict, method=method)
+    emit_records(_for_format(sections, fmt), fmt, ANALOGY_COLUMNS)
+
+
+@eval_group.command("similarity")
+@click.argument("files", nargs=-1, required=True)
+@model_options
+@format_option
+def eval_similarity(files, model_path, limit, no_header, fmt):
+    """Correlation of cosine similarity with human scores, one row per FILE (WordSim-353, SimLex, …).
+
+    FILE lines hold `word1 word2 score`, separated by tabs or commas; `#` comments and a header
+    line are skipped, and words match case-insensitively. Pairs with a word out of the vocabulary
+    are left out. Columns: file, spearman, pearson, pairs (used), oov (the share left out, 0 to 1).
+    """
+    vectors = load_model(model_path, limit, no_header)
+    scores = [vectors.evaluate_pairs(path) for path in files]  # all first: a bad file leaves stdout empty
+    emit_records(_for_format(scores, fmt), fmt, PAIRS_COLUMNS)
+
+
+def _for_format(records, fmt):
+    """For JSON, floats rounded to 6 places and nan (too few pairs to correlate) as null."""
+    if fmt != "json":
+        return records
+    return [{key: _json_number(value) for key, value in record.items()} for record in records]
+
+
+def _json_number(value):
+    if not isinstance(value, float):
+        return value
+    return None if math.isnan(value) else round(value, 6)
+
+
+COMMANDS = [similar, analogy, outlier, eval_group]

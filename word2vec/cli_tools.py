@@ -2,7 +2,6 @@
 
 import json
 import os
-import warnings
 
 import click
 import numpy as np
@@ -26,17 +25,7 @@ def _loading_options(func):
 
 
 def _load(path, limit=None, no_header=False, quiet=False):
-    """`load_model`, its warning (words with invalid UTF-8) turned into one plain stderr line."""
-    with warnings.catch_warnings(record=True) as caught:
-        warnings.simplefilter("always", UnicodeWarning)
-        vectors = load_model(path, limit, no_header)
-    for item in caught:
-        if issubclass(item.category, UnicodeWarning):
-            if not quiet:
-                warn(f"warning: {item.message}")
-        else:  # not ours to reword
-            warnings.warn_explicit(item.message, item.category, item.filename, item.lineno)
-    return vectors
+    return load_model(path, limit, no_header, quiet)
 
 
 def _write_lines(lines):

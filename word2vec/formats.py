@@ -232,7 +232,7 @@ def _read_header(src):
     if end >= 0 and len(fields) == 2 and all(f.isdigit() for f in fields) and int(fields[1]) > 0:
         src.pos, src.line = end + 1, 1
         return int(fields[0]), int(fields[1])
-    hint = "; a text file without one needs header=False" if len(fields) > 2 else ""
+    hint = "; a text file without one needs --no-header (header=False)" if len(fields) > 2 else ""
     raise src.fail(f"first line should be '<count> <dimension>', got {line[:40]!r}{hint}")
 
 

@@ -34,6 +34,7 @@ class Vectors:
         self.vectors, self.counts = vectors, counts
         self.index = dict(zip(reversed(self.words), range(len(self.words) - 1, -1, -1)))
         self._normed = None
+        self._inverse_norms = None
 
     @classmethod
     def load(cls, path, limit=None, header=True):
@@ -68,14 +69,39 @@ class Vectors:
             self._normed = normed
         return self._normed
 
+    @property
+    def inverse_norms(self):
+        """1 / the length of each row, float32 (W,), computed once; 0 for all-zero rows.
+
+        The queries scale their dot products by these instead of using `normed`: that leaves a
+        memory-mapped matrix as it is rather than copying it whole (1.2 GB for 1M words x 300).
+        """
+        if self._inverse_norms is None:
+            inverse = np.zeros(len(self.words), np.float32)
+            for start in range(0, len(self.words), _NORM_ROWS):
+                block = self.vectors[start : start + _NORM_ROWS]
+                norms = np.sqrt(np.einsum("ij,ij->i", block, block))
+                np.divide(1, norms, out=inverse[start : start + len(block)], where=norms > 0)
+            self._inverse_norms = inverse
+        return self._inverse_norms
+
     def _row(self, word):
         try:
             return self.index[word]
         except (KeyError, TypeError):
             raise UnknownWordError(word) from None
 
-    def _candidates(self, restrict):
-        return self.normed[: evaluate.candidate_count(self, restrict)]
+    def _unit(self, rows):
+        """The unit vectors of `rows`, float32 (len(rows), d)."""
+        return evaluate.unit_rows(self.vectors[rows])
+
+    def _cosines(self, queries, restrict):
+        """Cosines of the candidate rows (the first `restrict`, or all) with unit `queries`.
+
+        `queries` float32 (d,) or (k, d) gives float32 (n,) or (k, n).
+        """
+        count = evaluate.candidate_count(self, restrict)
+        return (queries @ self.vectors[:count].T) * self.inverse_norms[:count]
 
     def _best(self, scores, topn, exclude=()):
         """The `topn` best (word, score) pairs, best first, leaving out the rows in `exclude`."""
@@ -111,39 +137,45 @@ class Vectors:
         if not rows:
             raise W2VError("most_similar needs at least one word")
         signs = np.array([1.0] * len(positive) + [-1.0] * len(negative), dtype=np.float32)
-        query = _unit(signs @ self.normed[rows] / len(rows))
-        return self._best(self._candidates(restrict) @ query, topn, rows)
+        query = _unit(signs @ self._unit(rows) / len(rows))
+        return self._best(self._cosines(query, restrict), topn, rows)
 
     def similar_by_vector(self, vector, topn=10, restrict=None):
         """The words whose vectors are nearest by cosine to `vector` (float (d,)); nothing excluded."""
         query = _unit(np.asarray(vector, dtype=np.float32).reshape(self.vector_size))
-        return self._best(self._candidates(restrict) @ query, topn)
+        return self._best(self._cosines(query, restrict), topn)
 
     def analogy(self, a, b, c, method="add", topn=1, restrict=None):
         """A is to B as C is to ?  — `add` is 3CosAdd (as most_similar([b, c], [a])), `mul` 3CosMul.
 
         3CosMul (Levy & Goldberg 2014) scores x by cos'(x,b)·cos'(x,c) / (cos'(x,a) + ε) with the
-        cosines shifted to [0, 1] by (cos + 1)/2 and ε = 1e-6, exactly as gensim's most_similar_cosmul.
+        cosines shifted to [0, 1] by (cos + 1)/2 and ε = 0.001 as in their paper (gensim's
+        most_similar_cosmul is the same with ε = 1e-6); `evaluate.analogy_scores` is the batch form.
 
         Returns
         -------
         list of (word, score), best first, without a, b and c
         """
         rows = [self._row(word) for word in (a, b, c)]
-        queries = [self.normed[[row]] for row in rows]
-        scores = evaluate.analogy_scores(self._candidates(restrict), *queries, method=method)
-        return self._best(scores[0], topn, rows)
+        if method == "add":
+            return self.most_similar([b, c], [a], topn, restrict)
+        if method != "mul":
+            raise ConfigError(f"analogy method must be one of {', '.join(evaluate.METHODS)}; got {method!r}")
+        shifted = (self._cosines(self._unit(rows), restrict) + 1) / 2
+        scores = shifted[1] * shifted[2] / (shifted[0] + np.float32(evaluate.COSMUL_EPSILON))
+        return self._best(scores, topn, rows)
 
     def similarity(self, a, b):
         """Cosine similarity of two words."""
-        return float(self.normed[self._row(a)] @ self.normed[self._row(b)])
+        unit = self._unit([self._row(a), self._row(b)])
+        return float(unit[0] @ unit[1])
 
     def doesnt_match(self, words):
         """The word farthest from the mean of the words' unit vectors (ties: the alphabetically first)."""
         words = list(words)
         if not words:
             raise W2VError("doesnt_match needs at least one word")
-        unit = self.normed[[self._row(word) for word in words]]
+        unit = self._unit([self._row(word) for word in words])
         distances = unit @ _unit(unit.mean(axis=0))
         return min(zip(distances.tolist(), words))[1]
 
