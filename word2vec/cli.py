@@ -58,6 +58,10 @@ def cli():
     w2v train corpus.txt --config configs/demo.yaml --output model
     w2v similar king queen
     zcat corpus.gz | w2v train - --set train.epochs=3
+
+    \b
+    Exit statuses: 0 ok, 1 bad data or an unknown word, 2 bad usage,
+    130 interrupted (143 on SIGTERM; training saves a checkpoint first).
     """
 
 
