@@ -3,7 +3,6 @@
 import os
 
 from . import config as config_mod
-from . import training as train_mod
 from .vectors import Vectors, load
 
 
@@ -17,12 +16,20 @@ def _as_config(config):
     return config_mod.resolve(os.fspath(config))
 
 
+def _training():
+    """The training module, imported on first use: it loads numba, which queries need not."""
+    from . import training
+
+    return training
+
+
 def _reporter(progress, quiet):
+    train_mod = _training()
     return train_mod.Reporter(progress=progress, log=(lambda m: None) if quiet else train_mod.Reporter().log)
 
 
 def _hooks(reporter):
-    return train_mod.Hooks(evaluate=lambda config, vocab, w_in: evaluate_after_training(config, vocab, w_in, reporter))
+    return _training().Hooks(evaluate=lambda config, vocab, w_in: evaluate_after_training(config, vocab, w_in, reporter))
 
 
 def _paths(corpus):
@@ -40,6 +47,7 @@ def train(corpus, config=None, output="model", *, progress=False, quiet=True, vo
     path; the model directory `output` is written as by `w2v train`. `vocab` is an optional
     `word<TAB>count` file to use instead of counting.
     """
+    train_mod = _training()
     reporter = _reporter(progress, quiet)
     vocab_obj = train_mod.load_vocab(os.fspath(vocab)) if vocab is not None else None
     words, w_in, _ = train_mod.train(_paths(corpus), _as_config(config), os.fspath(output), reporter,
@@ -49,6 +57,7 @@ def train(corpus, config=None, output="model", *, progress=False, quiet=True, vo
 
 def resume(output, corpus=None, *, progress=False, quiet=True):
     """Continue an interrupted run from the checkpoint in `output`; returns the trained Vectors."""
+    train_mod = _training()
     reporter = _reporter(progress, quiet)
     words, w_in, _ = train_mod.resume(os.fspath(output), _paths(corpus), reporter, _hooks(reporter))
     return Vectors(words.words, w_in, words.counts)

@@ -91,7 +91,8 @@ def evaluate_analogies(vectors, path, restrict=30000, method="add"):
         owners += [number] * len(found)
         results.append({"section": title, "correct": 0, "questions": len(found), "skipped": len(items) - len(found)})
     questions = np.array(questions, np.int64).reshape(-1, 4)
-    answers = _answer(unit_rows(vectors.vectors[:count]), questions, canonical, variants, method)
+    # float64: near-ties (1e-8 apart) must break the way gensim's per-question float64 scores do
+    answers = _answer(unit_rows(vectors.vectors[:count]).astype(np.float64), questions, canonical, variants, method)
     hits = np.bincount(np.array(owners, np.int64)[answers == questions[:, 3]], minlength=len(results))
     for result, correct in zip(results, hits.tolist()):
         result["correct"] = correct
