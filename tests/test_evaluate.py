@@ -229,3 +229,14 @@ def test_spearman_matches_scipy():
     x, y = rng.integers(0, 6, 50).astype(float), rng.standard_normal(50).round(1)
     assert evaluate.spearman(x, y) == pytest.approx(stats.spearmanr(x, y)[0], rel=1e-12)
     assert evaluate.pearson(x, y) == pytest.approx(stats.pearsonr(x, y)[0], rel=1e-12)
+
+
+def test_phrases_joined_with_underscores_are_ordinary_words(tmp_path):
+    # `w2v phrases` output: multi-word names are single tokens, and questions may use them
+    words = ["new_york", "usa", "los_angeles", "california", "berlin", "germany"]
+    vectors = Vectors(words, np.array([[1, 0, 0, 1], [0, 0, 0, 1], [1, 0.1, 0, 0.9], [0, 0.1, 0, 0.9],
+                                       [1, 0, 1, 0], [0, 0, 1, 0]], np.float32))
+    questions = tmp_path / "q.txt"
+    questions.write_text(": city-in-state\nusa new_york california los_angeles\nNEW_YORK usa berlin germany\n")
+    rows = evaluate.evaluate_analogies(vectors, questions)
+    assert rows[0] == {"section": "city-in-state", "correct": 2, "questions": 2, "skipped": 0, "accuracy": 1.0}
