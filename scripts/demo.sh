@@ -2,12 +2,8 @@
 # Set up .venv, (re)generate the bundled corpus, train on it and show some neighbours.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-PYTHON="${PYTHON:-python3}"
-if [ ! -x .venv/bin/python ]; then
-    "$PYTHON" -m venv .venv
-fi
-.venv/bin/python -m pip install --quiet --upgrade pip
-.venv/bin/python -m pip install --quiet -e .
+. scripts/venv.sh
+setup_venv
 W2V=.venv/bin/w2v
 
 .venv/bin/python scripts/make_demo_corpus.py

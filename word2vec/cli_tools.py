@@ -261,15 +261,7 @@ def _read_header(path):
                         "a text file without one needs --no-header")
     count, dim = int(fields[0]), int(fields[1])
     record = rest.split(b"\n", 1)[0].split()
-    return count, dim, "word2vec-txt" if len(record) == dim + 1 and all(map(_is_number, record[1:])) else "word2vec-bin"
-
-
-def _is_number(token):
-    try:
-        float(token)
-    except ValueError:
-        return False
-    return True
+    return count, dim, "word2vec-txt" if len(record) == dim + 1 and all(map(formats.is_number, record[1:])) else "word2vec-bin"
 
 
 def _describe(facts):

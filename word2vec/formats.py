@@ -245,7 +245,7 @@ def _looks_like_text(src, dim):
     if end < 0:
         end = len(src.buf) if len(src.buf) - src.pos <= window else src.pos
     fields = src.buf[src.pos : end].split()
-    return len(fields) == dim + 1 and all(map(_is_number, fields[1:]))
+    return len(fields) == dim + 1 and all(map(is_number, fields[1:]))
 
 
 def _allocate(rows, dim, src, record_bytes):
@@ -341,12 +341,13 @@ def _parse_floats(values, dim, src, lines):
     try:
         flat = np.fromiter(map(float, values), np.float64, count=len(values))
     except ValueError:
-        bad = next(i for i, v in enumerate(values) if not _is_number(v))
+        bad = next(i for i, v in enumerate(values) if not is_number(v))
         raise src.fail(f"line {lines[bad // dim]}: {values[bad][:30]!r} is not a number") from None
     return flat.astype(np.float32).reshape(-1, dim)
 
 
-def _is_number(token):
+def is_number(token):
+    """True when `token` (str or bytes) parses as a float."""
     try:
         float(token)
     except ValueError:
