@@ -153,3 +153,34 @@ def test_new_model_replaces_the_old_one_whole(demo_slice, tmp_path):
     names = sorted(p.name for p in (tmp_path / "m").iterdir())
     assert names == ["config.yaml", "metrics.json", "vectors.npy", "vocab.tsv"]
     assert not [p for p in tmp_path.iterdir() if p.name.startswith(".m.")]  # no staging left behind
+
+
+@pytest.mark.parametrize("signum, status", [(signal.SIGINT, 130), (signal.SIGTERM, 143)])
+def test_signal_to_a_real_run_saves_a_checkpoint_that_resumes(tmp_path, signum, status):
+    import os
+    import subprocess
+    import sys
+    import time
+
+    out = tmp_path / "m"
+    command = [sys.executable, "-m", "word2vec", "train", str(DEMO), "--output", str(out), "--progress",
+               "--set", "train.epochs=40", "--set", "train.threads=1", "--set", "model.vector_size=16"]
+    env = dict(os.environ, PYTHONPATH=str(DEMO.parents[1]))
+    proc = subprocess.Popen(command, stderr=subprocess.PIPE, stdout=subprocess.PIPE, env=env)
+    seen, deadline = b"", time.monotonic() + 120
+    while b"training" not in seen and time.monotonic() < deadline:  # the progress bar: training has begun
+        seen += os.read(proc.stderr.fileno(), 4096)
+    proc.send_signal(signum)
+    stdout, stderr = proc.communicate(timeout=120)
+    assert proc.returncode == status, (seen + stderr).decode()
+    assert f"w2v train --resume {out}" in (seen + stderr).decode()
+    assert stdout == b""
+    assert (out / modeldir.CHECKPOINT).exists() and not (out / "vectors.npy").exists()
+    resumed = subprocess.run([sys.executable, "-m", "word2vec", "train", "--resume", str(out), "--quiet",
+                              "--set", "train.epochs=1"], capture_output=True, env=env)
+    assert resumed.returncode == 2  # --resume takes its config from the checkpoint
+    resumed = subprocess.run([sys.executable, "-m", "word2vec", "train", "--resume", str(out), "--quiet"],
+                             capture_output=True, env=env, timeout=300)
+    assert resumed.returncode == 0, resumed.stderr.decode()
+    assert json.loads((out / "metrics.json").read_text())["epochs"][-1]["epoch"] == 40
+    assert not (out / modeldir.CHECKPOINT).exists()
