@@ -328,6 +328,16 @@ def test_info_errors(model, tmp_path):
     assert run(["info", tmp_path, "--format", "yaml"]).exit_code == 2
 
 
+def test_info_notices_a_truncated_binary_file(model, tmp_path):
+    data = (model / "vectors.bin").read_bytes()
+    cut = tmp_path / "cut.bin"
+    cut.write_bytes(data[: len(data) // 2])
+    result = run(["info", cut])
+    assert result.exit_code == 1
+    assert result.stderr.startswith(f"Error: {cut}: truncated: {len(data) // 2} bytes cannot hold the ")
+    assert result.stdout == ""
+
+
 # --- plots ------------------------------------------------------------------------------
 
 MISSING = 'Error: plotting needs matplotlib: pip install "w2v[plot]"\n'

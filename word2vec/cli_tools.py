@@ -261,7 +261,21 @@ def _read_header(path):
                         "a text file without one needs --no-header")
     count, dim = int(fields[0]), int(fields[1])
     record = rest.split(b"\n", 1)[0].split()
-    return count, dim, "word2vec-txt" if len(record) == dim + 1 and all(map(formats.is_number, record[1:])) else "word2vec-bin"
+    if len(record) == dim + 1 and all(map(formats.is_number, record[1:])):
+        return count, dim, "word2vec-txt"
+    _check_binary_size(path, len(first) + 1, count, dim)
+    return count, dim, "word2vec-bin"
+
+
+def _check_binary_size(path, header_bytes, count, dim):
+    """A binary file holds at least `count` records of a 1-byte word, a space and d float32."""
+    if path == "-" or path.lower().endswith((".gz", ".bz2", ".xz")) or not os.path.isfile(path):
+        return
+    least = header_bytes + count * (4 * dim + 2)
+    size = os.path.getsize(path)
+    if size < least:
+        raise DataError(f"{path}: truncated: {size} bytes cannot hold the {count} records of {dim} "
+                        f"dimensions its header announces (at least {least} bytes)")
 
 
 def _describe(facts):
