@@ -181,7 +181,7 @@ def _split_block(text, encoder, sentences, lowercase, final):
 def encode(scan_result, remap, workdir, block=1 << 20):
     """Remap provisional ids to vocabulary ids, dropping tokens that map to -1.
 
-    Works block by block over a memory-mapped id file, so memory stays bounded.
+    Reads the provisional id file block by block, so memory stays bounded.
 
     Parameters
     ----------

@@ -97,14 +97,6 @@ def _log_sigmoid(x):
 
 
 @njit(**_KERNEL)
-def _dot(a, i, b, j):
-    s = np.float32(0.0)
-    for k in range(a.shape[1]):
-        s += a[i, k] * b[j, k]
-    return s
-
-
-@njit(**_KERNEL)
 def _score(h, w_out, row):
     s = np.float32(0.0)
     for k in range(h.shape[0]):
