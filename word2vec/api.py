@@ -28,7 +28,8 @@ def _reporter(progress, quiet):
     return train_mod.Reporter(progress=progress, log=(lambda m: None) if quiet else train_mod.Reporter().log)
 
 
-def _hooks(reporter):
+def evaluation_hooks(reporter):
+    """Training hooks that run eval.analogy / eval.similarity after training (used by `w2v train` too)."""
     return _training().Hooks(evaluate=lambda config, vocab, w_in: evaluate_after_training(config, vocab, w_in, reporter))
 
 
@@ -51,7 +52,7 @@ def train(corpus, config=None, output="model", *, progress=False, quiet=True, vo
     reporter = _reporter(progress, quiet)
     vocab_obj = train_mod.load_vocab(os.fspath(vocab)) if vocab is not None else None
     words, w_in, _ = train_mod.train(_paths(corpus), _as_config(config), os.fspath(output), reporter,
-                                     vocab_obj, _hooks(reporter))
+                                     vocab_obj, evaluation_hooks(reporter))
     return Vectors(words.words, w_in, words.counts)
 
 
@@ -59,7 +60,7 @@ def resume(output, corpus=None, *, progress=False, quiet=True):
     """Continue an interrupted run from the checkpoint in `output`; returns the trained Vectors."""
     train_mod = _training()
     reporter = _reporter(progress, quiet)
-    words, w_in, _ = train_mod.resume(os.fspath(output), _paths(corpus), reporter, _hooks(reporter))
+    words, w_in, _ = train_mod.resume(os.fspath(output), _paths(corpus), reporter, evaluation_hooks(reporter))
     return Vectors(words.words, w_in, words.counts)
 
 

@@ -86,7 +86,7 @@ def train(corpus, config_path, assignments, output, vocab_path, resume_dir, prog
     from . import training as train_mod
 
     reporter = train_mod.Reporter(progress=show_progress(quiet, progress), log=(lambda m: None) if quiet else warn)
-    hooks = train_mod.Hooks(evaluate=lambda c, v, w: api.evaluate_after_training(c, v, w, reporter))
+    hooks = api.evaluation_hooks(reporter)
     if resume_dir:
         if config_path or assignments or vocab_path:
             raise click.UsageError("--resume takes the config and vocabulary from the checkpoint; "

@@ -30,7 +30,7 @@ def atomic_write(path, mode="wb", encoding="utf-8"):
         # mkstemp makes 0600; a model should get the usual mode. Some filesystems (vfat,
         # CIFS) refuse chmod: the write must still succeed there.
         with contextlib.suppress(OSError):
-            os.chmod(tmp, 0o666 & ~_umask())
+            os.chmod(tmp, 0o666 & ~UMASK)
         with os.fdopen(fd, mode, **({} if "b" in mode else {"encoding": encoding, "newline": "\n"})) as handle:
             yield handle
             handle.flush()
@@ -42,27 +42,31 @@ def atomic_write(path, mode="wb", encoding="utf-8"):
     except BaseException:
         _remove_quietly(tmp)
         raise
-    _fsync_dir(folder)
+    fsync_dir(folder)
 
 
-def _umask():
+def _read_umask():
     mask = os.umask(0)
     os.umask(mask)
     return mask
 
 
-def _remove_quietly(path):
-    with contextlib.suppress(OSError):
-        os.unlink(path)
+UMASK = _read_umask()  # read once at import, while single-threaded: os.umask has no read-only form
 
 
-def _fsync_dir(folder):
+def fsync_dir(folder):
+    """Make a rename inside `folder` durable (best effort)."""
     with contextlib.suppress(OSError):
         fd = os.open(folder, os.O_RDONLY)
         try:
             os.fsync(fd)
         finally:
             os.close(fd)
+
+
+def _remove_quietly(path):
+    with contextlib.suppress(OSError):
+        os.unlink(path)
 
 
 _OPENERS = {".gz": gzip.open, ".bz2": bz2.open, ".xz": lzma.open}

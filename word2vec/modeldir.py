@@ -22,7 +22,7 @@ import numpy as np
 
 from . import config as config_mod
 from .errors import DataError, W2VError
-from .fileio import _fsync_dir, atomic_write
+from .fileio import UMASK, atomic_write, fsync_dir
 
 CHECKPOINT = "checkpoint.npz"
 LOCK = ".w2v.lock"
@@ -96,7 +96,7 @@ def save_model(folder, files):
     try:
         for name, writer in files.items():
             _write_staged(writer, stage, folder, name)
-        os.chmod(stage, 0o777 & ~_umask())
+        os.chmod(stage, 0o777 & ~UMASK)
         _carry_over(folder, stage)
         _swap_in(stage, folder)
     except BaseException:
@@ -166,7 +166,7 @@ def _swap_in(stage, folder):
         os.rename(folder, old)
         os.rename(stage, folder)
         shutil.rmtree(old, ignore_errors=True)
-    _fsync_dir(os.path.dirname(folder))
+    fsync_dir(os.path.dirname(folder))
 
 
 _RENAME_EXCHANGE = 2
@@ -188,12 +188,6 @@ def _exchange(a, b):
     if err in (errno.EINVAL, errno.ENOSYS, errno.EOPNOTSUPP):
         return False
     raise OSError(err, os.strerror(err), b)
-
-
-def _umask():
-    mask = os.umask(0)
-    os.umask(mask)
-    return mask
 
 
 def write_json(path, data):
