@@ -6,7 +6,7 @@ import time
 import click
 
 from .cli_common import echo, model_option, quiet_option, warn
-from .fileio import atomic_write
+from .fileio import open_output
 
 
 @click.command()
@@ -41,7 +41,7 @@ def phrases(corpus, threshold, min_count, delimiter, scoring, max_pairs, save_ph
     counts, found = phrases_mod.run(corpus, out, options, warn=None if quiet else warn)
     out.flush()
     if save_phrases:
-        with atomic_write(save_phrases, "wb") as handle:
+        with open_output(save_phrases, "wb") as handle:
             for phrase, score, n in phrases_mod.phrase_rows(counts, found, delimiter):
                 handle.write(f"{phrase}\t{score:.4f}\t{n}\n".encode("utf-8", "surrogateescape"))
     if not quiet:

@@ -2,10 +2,12 @@
 
 import bz2
 import contextlib
+import errno
 import gzip
 import io
 import lzma
 import os
+import stat
 import sys
 import tempfile
 import zlib
@@ -25,7 +27,7 @@ def atomic_write(path, mode="wb", encoding="utf-8"):
     try:
         fd, tmp = tempfile.mkstemp(prefix="." + os.path.basename(path) + ".", suffix=".tmp", dir=folder)
     except OSError as exc:
-        raise W2VError(f"cannot write {path}: {exc.strerror or exc}") from exc
+        raise write_error(path, exc) from None
     try:
         # mkstemp makes 0600; a model should get the usual mode. Some filesystems (vfat,
         # CIFS) refuse chmod: the write must still succeed there.
@@ -38,11 +40,111 @@ def atomic_write(path, mode="wb", encoding="utf-8"):
         os.replace(tmp, path)
     except OSError as exc:
         _remove_quietly(tmp)
-        raise W2VError(f"cannot write {path}: {exc.strerror or exc}") from exc
+        raise write_error(path, exc) from None
     except BaseException:
         _remove_quietly(tmp)
         raise
     fsync_dir(folder)
+
+
+def write_error(path, exc):
+    """A W2VError naming `path` for an OSError met while writing it; a full disk is called so."""
+    if isinstance(exc, W2VError):
+        return exc
+    if is_disk_full(exc):
+        return W2VError(f"cannot write {path}: no space left on device")
+    return W2VError(f"cannot write {path}: {exc.strerror or exc}")
+
+
+def is_disk_full(exc):
+    """True for ENOSPC/EDQUOT, and for numpy's short write ("N requested and M written")."""
+    if getattr(exc, "errno", None) in (errno.ENOSPC, errno.EDQUOT):
+        return True
+    return isinstance(exc, OSError) and exc.errno is None and " requested and " in str(exc)
+
+
+_COMPRESSORS = {".gz": lambda raw: gzip.GzipFile(fileobj=raw, mode="wb", mtime=0),
+                ".bz2": lambda raw: bz2.BZ2File(raw, "wb"), ".xz": lambda raw: lzma.LZMAFile(raw, "wb")}
+
+
+@contextlib.contextmanager
+def open_output(path, mode="wb", stdout=False):
+    """Open a single-file output the way a user means it; yield a file object.
+
+    * `-` is stdout (only where `stdout` is True: formats that are one stream);
+    * a FIFO, a character device, a socket or a path under /dev or /proc (/dev/stdout) is
+      streamed into directly: renaming over it would replace the device with a file;
+    * a symlink is followed and its target written atomically, so the link stays;
+    * a regular file or a new path is written atomically (see `atomic_write`);
+    * a name ending in .gz, .bz2 or .xz is compressed, as corpora are read.
+
+    Errors become a W2VError naming `path`; a full disk says "no space left on device".
+    """
+    path = os.fspath(path)
+    if path == "-":
+        if not stdout:
+            raise W2VError("this output cannot go to stdout (-); give a file name")
+        with _encoded(sys.stdout.buffer, path, mode) as handle:
+            yield handle
+        return
+    if _is_stream(path):
+        with _streamed(path, mode) as handle:
+            yield handle
+        return
+    with atomic_write(os.path.realpath(path), "wb") as raw, _encoded(raw, path, mode) as handle:
+        yield handle
+
+
+_STREAM_PATHS = ("/dev/stdout", "/dev/stderr", "/dev/fd/", "/proc/")
+
+
+def _is_stream(path):
+    """True for a path to write in place: a FIFO, a device, a socket, or an open descriptor (/dev/stdout)."""
+    if os.path.abspath(path).startswith(_STREAM_PATHS):
+        return True  # its target may look like a regular file, but the shell holds it open
+    try:
+        info = os.stat(path)
+    except OSError:
+        return False
+    return not stat.S_ISREG(info.st_mode) and not stat.S_ISDIR(info.st_mode)
+
+
+@contextlib.contextmanager
+def _streamed(path, mode):
+    try:
+        raw = open(path, "wb")
+    except OSError as exc:
+        raise write_error(path, exc) from None
+    try:
+        with raw, _encoded(raw, path, mode) as handle:
+            yield handle
+    except BrokenPipeError:
+        raise
+    except OSError as exc:
+        raise write_error(path, exc) from None
+
+
+@contextlib.contextmanager
+def _encoded(raw, path, mode):
+    """Wrap the binary file `raw` in the compressor `path`'s suffix names and, for mode "w", in text.
+
+    `raw` itself is left open (its owner fsyncs or closes it, and stdout must stay open).
+    """
+    compressor = _COMPRESSORS.get(os.path.splitext(path)[1].lower())
+    binary = compressor(raw) if compressor else raw  # given a file object, none of them closes it
+    text = None if "b" in mode else io.TextIOWrapper(binary, encoding="utf-8", newline="\n")
+    try:
+        yield binary if text is None else text
+        if text is not None:
+            text.detach()  # flushes; closing would close `binary` and `raw` too
+            text = None
+        if compressor:
+            binary.close()  # writes the trailer
+        raw.flush()
+    finally:
+        if text is not None:
+            with contextlib.suppress(ValueError, OSError):
+                text.detach()
 
 
 def _read_umask():

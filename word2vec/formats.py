@@ -7,7 +7,7 @@ import warnings
 import numpy as np
 
 from .errors import ConfigError, DataError
-from .fileio import atomic_write, open_binary, read_chunks
+from .fileio import atomic_write, open_binary, open_output, read_chunks
 
 _CHUNK = 1 << 24  # bytes read at a time
 _BLOCK_VALUES = 1 << 20  # floats formatted or packed at a time
@@ -40,13 +40,13 @@ def write_word2vec(path, words, vectors, binary):
 
     Parameters
     ----------
-    path : str or path-like
+    path : str or path-like; `-` is stdout (see `fileio.open_output` for links, FIFOs, .gz)
     words : sequence of str, length W; no ASCII whitespace inside a word
     vectors : array (W, d)
     binary : bool
     """
     words, vectors = _check_table(words, vectors, _WORD_SPACE, "contains whitespace")
-    with atomic_write(path, "wb") as handle:
+    with open_output(path, "wb", stdout=True) as handle:
         handle.write(f"{len(words)} {vectors.shape[1]}\n".encode())
         for start, block in _blocks(vectors):
             names = [w.encode() + b" " for w in words[start : start + len(block)]]
@@ -63,10 +63,10 @@ def write_projector(folder, words, vectors):
         os.makedirs(folder, exist_ok=True)
     except OSError as exc:
         raise DataError(f"cannot create {folder}: {exc.strerror or exc}") from None
-    with atomic_write(os.path.join(folder, "vectors.tsv"), "wb") as handle:
+    with open_output(os.path.join(folder, "vectors.tsv"), "wb") as handle:
         for start, block in _blocks(vectors):
             handle.write(_pack_text([b""] * len(block), block, "\t"))
-    with atomic_write(os.path.join(folder, "metadata.tsv"), "wb") as handle:
+    with open_output(os.path.join(folder, "metadata.tsv"), "wb") as handle:
         handle.write("".join(w + "\n" for w in words).encode())
 
 
@@ -362,7 +362,7 @@ def write_vocab(path, words, counts):
     if len(words) != len(counts):
         raise DataError(f"{len(words)} words but {len(counts)} counts")
     lines = [f"{w}\t{int(c)}\n" for w, c in zip(words, counts)]
-    with atomic_write(path, "wb") as handle:
+    with open_output(path, "wb") as handle:
         handle.write("".join(lines).encode())
 
 

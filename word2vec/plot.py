@@ -5,7 +5,7 @@ import os
 import numpy as np
 
 from .errors import ConfigError, DataError, W2VError
-from .fileio import atomic_write
+from .fileio import open_output
 
 SIZE_INCHES = (8, 6)
 DPI = 100  # 800 × 600 pixels
@@ -172,7 +172,7 @@ def image_format(path):
 
 
 def save(figure, path):
-    """Render `figure` to `path` atomically, in the format its extension names."""
+    """Render `figure` to `path` (atomically for a file), in the format its extension names."""
     fmt = image_format(path)
-    with atomic_write(path, "wb") as handle:
+    with open_output(path, "wb") as handle:
         figure.savefig(handle, format=fmt, dpi=DPI, metadata={"Software": None} if fmt == "png" else None)
