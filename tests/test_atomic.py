@@ -84,7 +84,7 @@ def test_a_write_that_fails_partway_keeps_the_previous_file(tmp_path, disk_full_
     disk_full_after(room)
     with pytest.raises(W2VError) as caught:
         WRITERS[name](path)
-    assert str(caught.value) == f"cannot write {path}: No space left on device"
+    assert str(caught.value) == f"cannot write {path}: no space left on device"
     assert path.read_bytes() == b"the previous file\n"
     assert _leftovers(tmp_path) == []
 
@@ -117,7 +117,7 @@ def test_a_model_save_that_fails_midway_keeps_the_old_model(tmp_path):
     with pytest.raises(W2VError) as caught:
         modeldir.save_model(folder, {"vectors.npy": WRITERS["vectors.npy"], "vectors.bin": full_disk,
                                      "vocab.tsv": WRITERS["vocab.tsv"]})
-    assert str(caught.value) == f"cannot write {folder / 'vectors.bin'}: No space left on device"
+    assert str(caught.value) == f"cannot write {folder / 'vectors.bin'}: no space left on device"
     assert _snapshot(folder) == old
     assert sorted(p.name for p in tmp_path.iterdir()) == ["model"]  # no staging folder left
 
@@ -143,7 +143,7 @@ def test_train_on_a_full_disk_names_the_file_and_keeps_the_old_model(tmp_path, d
     disk_full_after(len(old[room]) if room else 0)
     result = CliRunner().invoke(cli, args + ["--set", "train.seed=2"])
     assert result.exit_code == 1, result.output
-    assert result.stderr == f"Error: cannot write {tmp_path / 'model' / failing}: No space left on device\n"
+    assert result.stderr == f"Error: cannot write {tmp_path / 'model' / failing}: no space left on device\n"
     assert _snapshot(tmp_path / "model") == old
     assert sorted(p.name for p in tmp_path.iterdir()) == ["corpus.txt", "model"]
 
@@ -175,7 +175,7 @@ def test_save_puts_back_the_old_model_a_crash_left_aside(tmp_path):
     def full_disk(path):
         raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC), path)
 
-    with pytest.raises(W2VError, match="No space left on device"):
+    with pytest.raises(W2VError, match="no space left on device"):
         modeldir.save_model(tmp_path / "model", {"vocab.tsv": full_disk})
     assert sorted(p.name for p in tmp_path.iterdir()) == ["model"]
     assert (tmp_path / "model" / "vocab.tsv").read_text() == "old\t1\n"

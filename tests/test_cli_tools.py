@@ -170,15 +170,15 @@ def test_export_npy_keeps_counts_when_the_source_has_them(model, tmp_path):
 
 def test_export_npy_replaces_a_model_but_nothing_else(model, tmp_path):
     (tmp_path / "m").mkdir()
-    (tmp_path / "m" / "config.yaml").write_text("old")
+    (tmp_path / "m" / "config.yaml").write_text("train:\n  epochs: 2\n")  # a config w2v can read: its model
     assert run(["export", model, "--format", "npy", "--output", tmp_path / "m", "--limit", "3", "-q"]).exit_code == 0
     assert sorted(os.listdir(tmp_path / "m")) == ["vectors.npy", "vocab.tsv"]
     (tmp_path / "home").mkdir()
     (tmp_path / "home" / "notes.txt").write_text("keep me")
     result = run(["export", model, "--format", "npy", "--output", tmp_path / "home"])
     assert result.exit_code == 1
-    assert result.stderr == (f"Error: {tmp_path / 'home'} holds 'notes.txt', so it is not a model directory; "
-                             "npy export replaces the whole folder, choose a new one\n")
+    assert result.stderr == (f"Error: {tmp_path / 'home'} holds 'notes.txt', so it is not a w2v model directory, "
+                             "and a save replaces the whole folder; choose another --output\n")
     assert os.listdir(tmp_path / "home") == ["notes.txt"]
     assert run(["export", model, "--format", "npy", "--output", model]).exit_code == 1
 

@@ -12,8 +12,6 @@ from .cli_common import Tally, echo, load_model, model_options, queries, quiet_o
 from .errors import DataError
 
 _BLOCK_LINES = 1 << 14  # lines written to stdout at a time
-_MODEL_FILES = {"vectors.npy", "vocab.tsv", "config.yaml", "metrics.json", "vectors.bin", "vectors.txt",
-                modeldir.CHECKPOINT, modeldir.LOCK}
 EXPORT_FORMATS = ["word2vec-bin", "word2vec-txt", "npy", "projector"]
 
 
@@ -129,15 +127,7 @@ def export(model, fmt, output, limit, no_header, quiet):
 
 def _export_model_dir(source, output, vectors):
     """Write vectors.npy and vocab.tsv as a new model directory (replacing a model there, nothing else)."""
-    if os.path.exists(output):
-        if not os.path.isdir(output):
-            raise DataError(f"{output} is a file; npy export writes a model directory, choose another --output")
-        if os.path.samefile(output, source):
-            raise DataError(f"{output} is MODEL itself; export to another folder")
-        others = sorted(set(os.listdir(output)) - _MODEL_FILES)
-        if others:
-            raise DataError(f"{output} holds {others[0]!r}, so it is not a model directory; npy export "
-                            "replaces the whole folder, choose a new one")
+    modeldir.check_output_dir(output, inputs=[source])
     if len(vectors.index) != len(vectors):
         word = next(w for i, w in enumerate(vectors.words) if vectors.index[w] != i)
         raise DataError(f"{source} lists {word!r} twice; vocab.tsv can hold each word once only")

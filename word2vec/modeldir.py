@@ -16,17 +16,23 @@ import json
 import os
 import re
 import shutil
+import stat
 import tempfile
 
 import numpy as np
 
 from . import config as config_mod
 from .errors import DataError, W2VError
-from .fileio import UMASK, atomic_write, fsync_dir
+from .fileio import UMASK, atomic_write, fsync_dir, write_error
 
 CHECKPOINT = "checkpoint.npz"
 LOCK = ".w2v.lock"
 CHECKPOINT_VERSION = 1
+
+
+# The files w2v writes in a model directory; anything else there is the user's.
+MODEL_FILES = frozenset({"vectors.npy", "vocab.tsv", "config.yaml", "metrics.json", "vectors.bin", "vectors.txt",
+                         CHECKPOINT, LOCK})
 
 
 def ensure_dir(folder):
@@ -38,19 +44,76 @@ def ensure_dir(folder):
         raise W2VError(f"output directory {folder} is not writable")
 
 
+def check_output_dir(folder, inputs=()):
+    """Refuse an output directory that a save would destroy anything of the user's in.
+
+    A directory is replaced whole, so it must be missing, empty, or a w2v model directory:
+    only files w2v writes, with a marker that w2v made it (see `_has_marker`). It must not be
+    the working directory or a parent of it, nor hold one of the `inputs` (corpus, vocab, config…).
+    """
+    real = os.path.realpath(folder)
+    here = os.path.realpath(os.getcwd())
+    if real == here or here.startswith(real.rstrip(os.sep) + os.sep):
+        raise W2VError(f"output directory {folder} is the working directory or holds it, and a save replaces "
+                       "the whole folder; choose another --output, such as a new folder")
+    for path in inputs:
+        if path != "-" and _is_inside(os.path.realpath(path), real):
+            raise W2VError(f"output directory {folder} holds the input {path}, and a save replaces the whole "
+                           "folder; choose another --output")
+    if not os.path.lexists(real):
+        return
+    if not os.path.isdir(real):
+        raise W2VError(f"{folder} is a file, not a model directory; choose another --output")
+    entries = sorted(os.listdir(real))
+    for name in entries:
+        if name not in MODEL_FILES or not _regular(os.path.join(real, name)):
+            raise W2VError(f"{folder} holds {name!r}, so it is not a w2v model directory, and a save "
+                           "replaces the whole folder; choose another --output")
+    if set(entries) - {LOCK} and not _has_marker(real):
+        raise W2VError(f"{folder} holds {entries[0]!r} but no model that w2v made (config.yaml, "
+                       "vectors.npy with vocab.tsv, or a checkpoint); choose another --output")
+
+
+def _is_inside(path, folder):
+    return path == folder or path.startswith(folder.rstrip(os.sep) + os.sep)
+
+
+def _regular(path):
+    try:
+        return stat.S_ISREG(os.lstat(path).st_mode)
+    except OSError:
+        return False
+
+
+def _has_marker(folder):
+    """True when `folder` holds a config.yaml w2v can read, an npy export, or a checkpoint."""
+    names = set(os.listdir(folder))
+    if "config.yaml" in names:
+        try:
+            config_mod.resolve(os.path.join(folder, "config.yaml"))
+            return True
+        except W2VError:
+            return False
+    if {"vectors.npy", "vocab.tsv"} <= names:
+        return True
+    if CHECKPOINT in names:
+        with open(os.path.join(folder, CHECKPOINT), "rb") as handle:
+            return handle.read(4) == b"PK\x03\x04"  # a zip: np.savez wrote it
+    return False
+
+
 @contextlib.contextmanager
-def locked(folder):
+def locked(folder, log=None):
     """Hold an exclusive lock on the output directory for a whole training run.
 
-    A run that fails before writing anything removes the directories it created for it.
+    The lock file is opened without following a symlink, so a link planted as `.w2v.lock`
+    never truncates its target. A lock file left by a run that died is taken over (and `log`
+    says so). A run that fails before writing anything removes the directories it created for it.
     """
     created = _missing_dirs(folder)
     ensure_dir(folder)
     path = os.path.join(folder, LOCK)
-    try:
-        handle = open(path, "a+")
-    except OSError as exc:
-        raise W2VError(f"cannot lock output directory {folder}: {exc.strerror or exc}") from None
+    handle = _open_lock(path, folder)
     try:
         fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
     except BlockingIOError:
@@ -60,9 +123,17 @@ def locked(folder):
         raise W2VError(f"output directory {folder} is in use by another w2v train ({owner}); "
                        "wait for it or choose another --output") from None
     handle.seek(0)
-    handle.truncate()
-    handle.write(f"pid {os.getpid()}")
-    handle.flush()
+    previous = handle.read().strip()
+    if previous and log is not None:
+        log(f"taking over the lock of an earlier run that is gone ({previous}) in {folder}")
+    try:
+        handle.seek(0)
+        handle.truncate()
+        handle.write(f"pid {os.getpid()}")
+        handle.flush()
+    except OSError as exc:
+        handle.close()
+        raise write_error(path, exc) from None
     try:
         yield
     finally:
@@ -72,6 +143,22 @@ def locked(folder):
         with contextlib.suppress(OSError):
             for made in created:
                 os.rmdir(made)  # only empty ones: a saved model or checkpoint stays
+
+
+def _open_lock(path, folder):
+    """Open (or create) the lock file: never through a symlink, never a FIFO or a device."""
+    flags = os.O_RDWR | os.O_CREAT | os.O_NOFOLLOW | os.O_NONBLOCK | os.O_CLOEXEC
+    try:
+        fd = os.open(path, flags, 0o666 & ~UMASK)
+    except OSError as exc:
+        why = "it is a symbolic link" if exc.errno == errno.ELOOP else exc.strerror or exc
+        raise W2VError(f"cannot lock output directory {folder}: {path}: {why}; remove it or "
+                       "choose another --output") from None
+    if not stat.S_ISREG(os.fstat(fd).st_mode):
+        os.close(fd)
+        raise W2VError(f"cannot lock output directory {folder}: {path} is not a regular file; remove it "
+                       "or choose another --output")
+    return open(fd, "r+")  # noqa: SIM115 (closed by `locked`)
 
 
 def _missing_dirs(folder):
@@ -85,14 +172,14 @@ def _missing_dirs(folder):
 
 def save_model(folder, files):
     """Write a complete model directory. `files` maps file names to writer(path) callables."""
-    folder = os.path.abspath(folder)
+    folder = os.path.realpath(folder)  # a symlinked folder: its target is replaced and the link stays
     parent = os.path.dirname(folder)
     ensure_dir(parent)
     _remove_stale_stages(folder)
     try:
         stage = tempfile.mkdtemp(prefix=f".{os.path.basename(folder)}.{os.getpid()}.", suffix=".tmp", dir=parent)
     except OSError as exc:
-        raise W2VError(f"cannot write {folder}: {exc.strerror or exc}") from None
+        raise write_error(folder, exc) from None
     try:
         for name, writer in files.items():
             _write_staged(writer, stage, folder, name)
@@ -109,7 +196,7 @@ def _write_staged(writer, stage, folder, name):
     try:
         writer(os.path.join(stage, name))
     except OSError as exc:
-        raise W2VError(f"cannot write {os.path.join(folder, name)}: {exc.strerror or exc}") from None
+        raise write_error(os.path.join(folder, name), exc) from None
     except W2VError as exc:
         if type(exc) not in (W2VError, DataError):
             raise
