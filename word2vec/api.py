@@ -2,6 +2,8 @@
 
 import os
 
+import numpy as np
+
 from . import config as config_mod
 from .vectors import Vectors, load
 
@@ -29,8 +31,25 @@ def _reporter(progress, quiet):
 
 
 def evaluation_hooks(reporter):
-    """Training hooks that run eval.analogy / eval.similarity after training (used by `w2v train` too)."""
-    return _training().Hooks(evaluate=lambda config, vocab, w_in: evaluate_after_training(config, vocab, w_in, reporter))
+    """Training hooks that run eval.analogy / eval.similarity after training (used by `w2v train` too),
+    and check those files before training starts."""
+    return _training().Hooks(evaluate=lambda config, vocab, w_in: evaluate_after_training(config, vocab, w_in, reporter),
+                             check=check_evaluation_files)
+
+
+def check_evaluation_files(config):
+    """Read and parse eval.analogy / eval.similarity now, so a bad file fails before training, not after.
+
+    They are scored against a one-word stand-in model: every question is then out of vocabulary,
+    but each line is parsed as the real evaluation will parse it.
+    """
+    from . import evaluate
+
+    stand_in = Vectors(["\0"], np.zeros((1, 1), np.float32))
+    if config.eval.analogy:
+        evaluate.evaluate_analogies(stand_in, config.eval.analogy, restrict=config.eval.restrict)
+    for path in config.eval.similarity:
+        evaluate.evaluate_pairs(stand_in, path)
 
 
 def _paths(corpus):
@@ -51,8 +70,9 @@ def train(corpus, config=None, output="model", *, progress=False, quiet=True, vo
     train_mod = _training()
     reporter = _reporter(progress, quiet)
     vocab_obj = train_mod.load_vocab(os.fspath(vocab)) if vocab is not None else None
+    inputs = [os.fspath(p) for p in (vocab, config) if isinstance(p, (str, os.PathLike))]
     words, w_in, _ = train_mod.train(_paths(corpus), _as_config(config), os.fspath(output), reporter,
-                                     vocab_obj, evaluation_hooks(reporter))
+                                     vocab_obj, evaluation_hooks(reporter), inputs)
     return Vectors(words.words, w_in, words.counts)
 
 

@@ -98,7 +98,8 @@ def train(corpus, config_path, assignments, output, vocab_path, resume_dir, prog
             raise click.UsageError("give at least one CORPUS file (or - for stdin)")
         config = config_mod.resolve(config_path, assignments)
         vocab = train_mod.load_vocab(vocab_path) if vocab_path else None
-        _, _, metrics = train_mod.train(list(corpus), config, output, reporter, vocab, hooks)
+        inputs = [path for path in (config_path, vocab_path) if path]
+        _, _, metrics = train_mod.train(list(corpus), config, output, reporter, vocab, hooks, inputs)
     if not quiet:
         warn(f"wrote {output}/ (mean loss {metrics['epochs'][-1]['loss']:.4f} in the last epoch)")
 

@@ -2,7 +2,6 @@
 
 import hashlib
 import os
-import signal
 import sys
 import threading
 import time
@@ -11,9 +10,9 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from . import config as config_mod
-from . import corpus, kernels, modeldir
+from . import corpus, fileio, interrupts, kernels, modeldir
 from . import vocab as vocab_mod
-from .errors import DataError, DivergenceError, Interrupted
+from .errors import DataError, DivergenceError, Interrupted, W2VError
 
 JOB_WORDS = 10_000  # words per kernel call: small enough to balance threads, large enough to amortize the call
 
@@ -286,10 +285,12 @@ def corpus_digest(data):
 
 
 def _checkpointer(folder, trainer, paths, digest):
+    absolute = [p if p == "-" else os.path.abspath(p) for p in paths]  # so --resume works from anywhere
+
     def save(state):
         arrays = {"w_in": state.w_in, "w_out": state.w_out, "rngs": state.rngs, "tallies": state.tallies,
                   "counts": trainer.data.vocab.counts}
-        meta = {"config": trainer.config.to_dict(), "words": trainer.data.vocab.words, "paths": list(paths),
+        meta = {"config": trainer.config.to_dict(), "words": trainer.data.vocab.words, "paths": absolute,
                 "digest": digest, "epoch": state.epoch, "job": state.job, "epoch_seconds": state.epoch_seconds,
                 "metrics": state.metrics, "threads": trainer.threads}
         path = modeldir.save_checkpoint(folder, arrays, meta)
@@ -297,43 +298,31 @@ def _checkpointer(folder, trainer, paths, digest):
     return save
 
 
-class _StopOnSignals:
-    """While training, SIGINT and SIGTERM ask the trainer to stop at the next job boundary."""
-
-    def __init__(self, trainer):
-        self.trainer, self.previous = trainer, {}
-
-    def __enter__(self):
-        if threading.current_thread() is threading.main_thread():
-            for signum in (signal.SIGINT, signal.SIGTERM):
-                self.previous[signum] = signal.signal(signum, self._handle)
-        return self
-
-    def _handle(self, signum, frame):
-        if self.trainer.stop_signal is not None:  # a second Ctrl-C: stop now
-            raise KeyboardInterrupt
-        self.trainer.stop_signal = signum
-
-    def __exit__(self, *exc):
-        for signum, handler in self.previous.items():
-            signal.signal(signum, handler)
-
-
-def _run(trainer, state, output, paths, hooks):
-    """Train with checkpoints and signal handling, then save the model and drop the checkpoint."""
+def _run(trainer, state, output, paths, hooks, guard):
+    """Train with checkpoints and signal handling, save the model, drop the checkpoint, then evaluate."""
     data, config = trainer.data, trainer.config
     trainer.on_checkpoint = _checkpointer(output, trainer, paths, corpus_digest(data))
-    try:
-        with _StopOnSignals(trainer):
-            state = trainer.train(state, on_job=hooks.on_job)
-    except Interrupted as exc:
-        raise exc.at(output) from None
-    metrics = {"epochs": state.metrics, "vocab_size": len(data.vocab), "corpus_tokens": data.raw_tokens,
-               "threads": trainer.threads}
+    guard.phase = f"after training; the model is saved in {output}"
+    with guard.deferred():  # a signal after training waits for the save: finished work is never thrown away
+        try:
+            with interrupts.StopOnSignals(trainer):
+                state = trainer.train(state, on_job=hooks.on_job)
+        except Interrupted as exc:
+            raise exc.at(output) from None
+        metrics = {"epochs": state.metrics, "vocab_size": len(data.vocab), "corpus_tokens": data.raw_tokens,
+                   "threads": trainer.threads}
+        modeldir.save_trained(output, data.vocab, state.w_in, config, metrics)
+        modeldir.remove_checkpoint(output)
     if hooks.evaluate is not None:
-        metrics.update(hooks.evaluate(config, data.vocab, state.w_in))
-    modeldir.save_trained(output, data.vocab, state.w_in, config, metrics)
-    modeldir.remove_checkpoint(output)
+        guard.phase = f"while evaluating; the model is saved in {output}, without the scores"
+        try:
+            scores = hooks.evaluate(config, data.vocab, state.w_in)
+        except (W2VError, OSError) as exc:
+            reason = exc if isinstance(exc, W2VError) else exc.strerror or exc
+            raise W2VError(f"evaluation failed: {reason}; the model is saved in {output}, without the scores") from None
+        if scores:
+            metrics.update(scores)
+            modeldir.write_json(os.path.join(output, "metrics.json"), metrics)
     return state, metrics
 
 
@@ -348,25 +337,45 @@ def load_vocab(path):
 @dataclass
 class Hooks:
     """Optional callbacks: on_job(trainer, state) after each job (one thread only);
-    evaluate(config, vocab, w_in) -> dict of scores added to metrics.json."""
+    evaluate(config, vocab, w_in) -> dict of scores added to metrics.json (run after the save);
+    check(config) before anything is read, raising W2VError for an input `evaluate` would fail on."""
 
     on_job: callable = None
     evaluate: callable = None
+    check: callable = None
 
 
-def train(paths, config, output, reporter=None, vocab=None, hooks=None):
-    """What `w2v train` runs: read, train, save. Returns (vocab, input vectors, metrics dict)."""
+def train(paths, config, output, reporter=None, vocab=None, hooks=None, inputs=()):
+    """What `w2v train` runs: read, train, save. Returns (vocab, input vectors, metrics dict).
+
+    Everything used after training is checked first, and so is `output` (see
+    `modeldir.check_output_dir`; `inputs` are more files it must not hold, such as --vocab).
+    """
     reporter, hooks = reporter or Reporter(), hooks or Hooks()
-    with modeldir.locked(output), corpus.make_workdir() as workdir:
+    _check_inputs(paths, config, output, hooks, inputs)
+    with interrupts.SignalGuard() as guard, modeldir.locked(output, reporter.log), corpus.make_workdir() as workdir:
         data = _read(paths, config, workdir, vocab, reporter)
         trainer = Trainer(data, config, reporter)
-        state, metrics = _run(trainer, None, output, paths, hooks)
+        state, metrics = _run(trainer, None, output, paths, hooks, guard)
     return data.vocab, state.w_in, metrics
+
+
+def _check_inputs(paths, config, output, hooks, inputs):
+    if hooks.check is not None:
+        hooks.check(config)
+    evaluation = ([config.eval.analogy] if config.eval.analogy else []) + list(config.eval.similarity)
+    modeldir.check_output_dir(output, [*paths, *inputs, *evaluation])
 
 
 def _read(paths, config, workdir, vocab, reporter):
     started = time.perf_counter()
-    data = read_corpus(paths, config, workdir, vocab)
+    try:
+        data = read_corpus(paths, config, workdir, vocab)
+    except OSError as exc:
+        if not fileio.is_disk_full(exc):
+            raise
+        raise W2VError(f"no space left on device in the temporary folder {workdir} while encoding the corpus; "
+                       "set TMPDIR to a folder with more room") from None
     corpus.warn_bad_bytes(data.bad_bytes, reporter.log)
     reporter.log(f"vocabulary: {len(data.vocab)} words; corpus: {data.raw_tokens} tokens, "
                  f"{len(data.ids)} in vocabulary ({time.perf_counter() - started:.1f}s)")
@@ -376,10 +385,11 @@ def _read(paths, config, workdir, vocab, reporter):
 def resume(output, paths=None, reporter=None, hooks=None):
     """Continue the run whose checkpoint is in `output`, with the config saved in it."""
     reporter, hooks = reporter or Reporter(), hooks or Hooks()
-    with modeldir.locked(output), corpus.make_workdir() as workdir:
+    with interrupts.SignalGuard() as guard, modeldir.locked(output, reporter.log), corpus.make_workdir() as workdir:
         arrays, meta = modeldir.load_checkpoint(output)
         config = config_mod.from_dict(meta["config"])
         paths = list(paths) if paths else meta["paths"]
+        _check_inputs(paths, config, output, hooks, ())
         vocab = vocab_mod.Vocab(meta["words"], arrays["counts"])
         data = _read(paths, config, workdir, vocab, reporter)
         if corpus_digest(data) != meta["digest"]:
@@ -388,5 +398,5 @@ def resume(output, paths=None, reporter=None, hooks=None):
         state = State(arrays["w_in"], arrays["w_out"], arrays["rngs"], arrays["tallies"], meta["epoch"],
                       meta["job"], meta["epoch_seconds"], meta["metrics"])
         reporter.log(f"resuming at epoch {state.epoch + 1}, job {state.job} of {len(trainer.jobs)}")
-        state, metrics = _run(trainer, state, output, paths, hooks)
+        state, metrics = _run(trainer, state, output, paths, hooks, guard)
     return data.vocab, state.w_in, metrics
