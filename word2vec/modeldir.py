@@ -110,9 +110,10 @@ def locked(folder, log=None):
     never truncates its target. A lock file left by a run that died is taken over (and `log`
     says so). A run that fails before writing anything removes the directories it created for it.
     """
-    created = _missing_dirs(folder)
-    ensure_dir(folder)
-    path = os.path.join(folder, LOCK)
+    target = os.path.realpath(folder)  # a symlink to a folder still to be made: make its target
+    created = _missing_dirs(target)
+    ensure_dir(target)
+    path = os.path.join(target, LOCK)
     handle = _open_lock(path, folder)
     try:
         fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
