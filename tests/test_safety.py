@@ -20,7 +20,7 @@ import numpy as np
 import pytest
 from click.testing import CliRunner
 
-from word2vec import api, config as config_mod, formats, modeldir, plot, training
+from word2vec import api, config as config_mod, fileio, formats, modeldir, plot, training
 from word2vec.cli import cli
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -208,12 +208,15 @@ def test_export_into_a_full_device_says_no_space(tmp_path, txt_model):
     assert stat.S_ISCHR(os.lstat(full).st_mode)
 
 
-def test_export_to_dev_stdout_streams(tmp_path, txt_model):
+def test_export_to_an_open_descriptor_streams(tmp_path, txt_model):
+    # /dev/fd/1 rather than /dev/stdout: a broken w2v that renames over its -o would replace the machine's
+    # /dev/stdout link with a file (it did, running this suite against the old code); /dev/fd is inside /proc
     args = [sys.executable, "-m", "word2vec", "export", str(txt_model), "--format", "word2vec-txt",
-            "-o", "/dev/stdout", "-q"]
+            "-o", "/dev/fd/1", "-q"]
     done = subprocess.run(args, capture_output=True, env=dict(os.environ, PYTHONPATH=str(ROOT)), timeout=60)
     assert done.returncode == 0, done.stderr
     assert done.stdout == txt_model.read_bytes()
+    assert all(fileio._is_stream(path) for path in ("/dev/stdout", "/dev/stderr", "/dev/fd/1", "/proc/self/fd/1"))
 
 
 @pytest.mark.parametrize("fmt", ["word2vec-txt", "word2vec-bin"])
