@@ -273,7 +273,8 @@ def test_output_under_a_regular_file(out, base):
     (out / "afile").write_text("not a directory\n")
     before = snapshot(out)
     fails(["train", base / "corpus.txt", "-o", out / "afile" / "model"], 1, "cannot create output directory")
-    fails(["train", base / "corpus.txt", "-o", out / "afile"], 1, "cannot create output directory")
+    fails(["train", base / "corpus.txt", "-o", out / "afile"], 1,
+          "afile is a file, not a model directory; choose another --output")
     assert snapshot(out) == before
 
 

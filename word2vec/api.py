@@ -33,8 +33,10 @@ def _reporter(progress, quiet):
 def evaluation_hooks(reporter):
     """Training hooks that run eval.analogy / eval.similarity after training (used by `w2v train` too),
     and check those files before training starts."""
-    return _training().Hooks(evaluate=lambda config, vocab, w_in: evaluate_after_training(config, vocab, w_in, reporter),
-                             check=check_evaluation_files)
+    def evaluate(config, vocab, w_in):
+        return evaluate_after_training(config, vocab, w_in, reporter)
+
+    return _training().Hooks(evaluate=evaluate, check=check_evaluation_files)
 
 
 def check_evaluation_files(config):
