@@ -134,12 +134,24 @@ def test_outlier_arguments_and_stdin(royal):
     result = run(["outlier", "apple", "pear", "man", "--model", royal])
     assert (result.exit_code, result.stdout, result.stderr) == (0, "apple pear man\tman\n", "")
     result = run(["outlier", "--model", royal, "--format", "json"],
-                  input="apple pear queen\nking\napple pear prince\nman king woman apple\n")
+                  input="apple pear queen\nking\napple prince\nman king woman apple\n")
     assert result.stdout == ('{"query": "apple pear queen", "outlier": "queen"}\n'
+                             '{"query": "king", "error": "expected at least two words"}\n'
+                             '{"query": "apple prince", "error": "not in vocabulary", "word": "prince"}\n'
                              '{"query": "man king woman apple", "outlier": "apple"}\n')
     assert result.stderr == ("Error: expected at least two words on a line, got 1: 'king'\n"
                              "Error: 'prince' is not in the vocabulary\n")
     assert result.exit_code == 1
+
+
+def test_outlier_leaves_out_unknown_words_with_a_warning(royal):
+    result = run(["outlier", "apple", "pear", "prince", "man", "--model", royal])
+    assert (result.exit_code, result.stdout) == (0, "apple pear prince man\tman\n")
+    assert result.stderr == "warning: 'prince' is not in the vocabulary; left out of 'apple pear prince man'\n"
+    result = run(["outlier", "apple", "pear", "prince", "man", "--model", royal, "-q"])
+    assert (result.exit_code, result.stdout, result.stderr) == (0, "apple pear prince man\tman\n", "")
+    result = run(["outlier", "apple", "prince", "duke", "--model", royal])
+    assert (result.exit_code, result.stdout, result.stderr) == (1, "", "Error: 'prince' is not in the vocabulary\n")
 
 
 def test_outlier_needs_two_words(royal):

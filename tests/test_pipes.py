@@ -119,7 +119,7 @@ def test_a_reader_that_goes_away_ends_w2v_quietly(model, corpus, tmp_path, comma
     (["similar", "--model", "BAD", "paris"], 1),  # bad data
     (["vocab", "--merge", "-"], 1),  # bad data on stdin
     (["similar", "--bogus"], 2),  # bad usage
-    (["export", "M"], 2),  # a required option is missing
+    (["export", "--model", "M"], 2),  # a required option is missing
     (["similar", "--model", "M", "-k", "0", "paris"], 2),
     (["train", "-", "--set", "train.epochs=none"], 2),  # a config error is bad usage too
     (["nosuchcommand"], 2),
@@ -186,7 +186,7 @@ def test_quiet_leaves_only_errors(model, corpus, tmp_path):
     commands = [
         ["train", corpus / "whole.txt", "--output", tmp_path / "m", *SMALL, "--progress"],
         ["vocab", tmp_path / "bad.txt"],
-        ["export", model, "--format", "word2vec-txt", "--output", tmp_path / "v.txt"],
+        ["export", "--model", model, "--format", "word2vec-txt", "--output", tmp_path / "v.txt"],
     ]
     for args in commands:
         assert run(args).stderr != ""

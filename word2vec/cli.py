@@ -105,10 +105,12 @@ def train(corpus, config_path, assignments, output, vocab_path, resume_dir, prog
 
 @cli.command()
 @click.option("--seed", default=0, show_default=True, help="Seed of the random test data.")
-def gradcheck(seed):
+@quiet_option
+def gradcheck(seed, quiet):
     """Check every gradient of the reference model by finite differences.
 
     Prints name<TAB>max_relative_error<TAB>ok|FAIL; exits 1 if any check fails.
+    It prints nothing on stderr, so --quiet changes nothing (every command takes it).
     """
     from . import gradcheck as checks
 

@@ -7,7 +7,7 @@ import warnings
 
 import click
 
-from .errors import UnknownWordError
+from .errors import UnknownWordError, escape_controls, quote_word
 
 DEFAULT_MODEL = "model"
 
@@ -18,14 +18,20 @@ def default_model():
 
 
 model_option = click.option(
-    "--model", "model_path", default=default_model, show_default="$W2V_MODEL or ./model",
-    metavar="PATH", help="A model directory, or a .bin/.txt/.vec file in the C tool's formats.",
+    "--model", "-m", "model", default=default_model, show_default="$W2V_MODEL or ./model", metavar="PATH",
+    help="The model: a model directory, or a .bin/.txt/.vec file in the C tool's formats.",
 )
+loading_options = [
+    click.option("--limit", type=click.IntRange(min=1), metavar="N",
+                 help="Load only the first N vectors (the most frequent words)."),
+    click.option("--no-header", is_flag=True, help="The text model file has no `W d` header line."),
+]
+
+
 def model_options(func):
-    """--model PATH plus the loading options for files in the C formats (--limit, --no-header)."""
-    func = click.option("--no-header", is_flag=True, help="The text model file has no `W d` header line.")(func)
-    func = click.option("--limit", type=click.IntRange(min=1), metavar="N",
-                        help="Load only the first N vectors (the most frequent words).")(func)
+    """--model/-m PATH plus the loading options for files in the C formats (--limit, --no-header)."""
+    for option in reversed(loading_options):
+        func = option(func)
     return model_option(func)
 
 
@@ -55,6 +61,12 @@ format_option = click.option(
 quiet_option = click.option("--quiet", "-q", is_flag=True, help="Print nothing on stderr but errors.")
 
 
+def topn_option(default, help, least=1):
+    """-k/--topn N: how many nearest neighbours; the one meaning of -k in every command."""
+    return click.option("-k", "--topn", default=default, show_default=True, type=click.IntRange(min=least),
+                        metavar="N", help=help)
+
+
 def echo(line):
     """Write one line of data to stdout."""
     click.echo(line)
@@ -66,7 +78,8 @@ def warn(message):
 
 
 def report_error(message):
-    click.echo(f"Error: {message}", err=True)
+    """One `Error: …` line on stderr; control characters in the message (a hostile word) are escaped."""
+    click.echo(f"Error: {escape_controls(message)}", err=True)
 
 
 def queries(args):
@@ -81,18 +94,30 @@ def queries(args):
 
 
 class Tally:
-    """Counts the queries that failed, so the exit status can be 1 at the end."""
+    """Counts the queries that failed, so the exit status can be 1 at the end.
 
-    def __init__(self):
+    With --format json a failed query still prints one object, {"query": …, "error": …}, so
+    the lines of the output match the queries one for one.
+    """
+
+    def __init__(self, fmt="tsv"):
+        self.fmt = fmt
         self.failures = 0
 
-    def run(self, func, *args):
+    def run(self, query, func, *args):
+        """`func(*args)`, or None after reporting an unknown word."""
         try:
             return func(*args)
         except UnknownWordError as exc:
-            report_error(str(exc))
-            self.failures += 1
+            self.fail(query, str(exc), {"error": "not in vocabulary", "word": exc.word})
             return None
+
+    def fail(self, query, message, fields):
+        """Report one failed query: `Error: message` on stderr and, for JSON, its object on stdout."""
+        report_error(message)
+        self.failures += 1
+        if self.fmt == "json":
+            echo(json.dumps({"query": query, **fields}, ensure_ascii=False))
 
     def exit(self):
         if self.failures:
