@@ -310,3 +310,46 @@ def test_train_evaluates_at_the_end(tmp_path):
                      rf"pearson {similarity['pearson']:.4f}, 4 pairs, 20.0% out of vocabulary\n", result.stderr)
     assert run(["eval", "analogy", questions, "--model", out]).stdout.splitlines()[-1] == (
         f"total\t{total['correct']}\t{total['questions']}\t{total['skipped']}\t{total['accuracy']:.4f}")
+
+
+# ---------------------------------------------------------------- unknown words
+
+
+def test_similar_suggests_the_word_in_another_case(capitals):
+    result = run(["similar", "PARIS", "--model", capitals])
+    assert (result.exit_code, result.stdout) == (1, "")
+    assert result.stderr == "Error: 'PARIS' is not in the vocabulary (did you mean 'paris'?)\n"
+    result = run(["similar", "tokyo", "germani", "zzz", "-m", capitals, "-k", "1"])
+    assert result.stderr == ("Error: 'tokyo' is not in the vocabulary (did you mean 'Tokyo'?)\n"
+                             "Error: 'germani' is not in the vocabulary (did you mean 'germany'?)\n"
+                             "Error: 'zzz' is not in the vocabulary\n")
+
+
+def test_json_answers_every_query_line_in_order(capitals):
+    result = run(["similar", "-m", capitals, "-k", "1", "--format", "json"], input="paris\nParis\nrome\n")
+    assert result.stdout == ('{"query": "paris", "similar": [{"word": "france", "score": 0.707107}]}\n'
+                             '{"query": "Paris", "error": "not in vocabulary", "word": "Paris"}\n'
+                             '{"query": "rome", "similar": [{"word": "italy", "score": 0.707107}]}\n')
+    assert result.stderr == "Error: 'Paris' is not in the vocabulary (did you mean 'paris'?)\n"
+    assert result.exit_code == 1
+    result = run(["analogy", "-m", capitals, "--format", "json"], input="paris france rome\nparis spain\nx y z\n")
+    assert [json.loads(line) for line in result.stdout.splitlines()] == [
+        {"query": "paris france rome", "similar": [{"word": "italy", "score": 0.958569}]},
+        {"query": "paris spain", "error": "expected three words 'a b c'"},
+        {"query": "x y z", "error": "not in vocabulary", "word": "x"},
+    ]
+    assert result.exit_code == 1 and result.stderr.count("\n") == 2
+
+
+@pytest.mark.parametrize("word, shown", [
+    ("evil\n\x1b[2J", "'evil\\n\\x1b[2J'"),  # a newline and a terminal escape
+    ("\u202etxt.exe", "'\\u202etxt.exe'"),  # a right-to-left override
+    ("königin", "'königin'"),  # letters stay letters
+])
+def test_words_with_control_characters_are_escaped_in_messages(royal, word, shown):
+    result = run(["similar", word, "--model", royal])
+    assert (result.exit_code, result.stdout) == (1, "")
+    assert result.stderr == f"Error: {shown} is not in the vocabulary\n"
+    result = run(["outlier", "man", "king", word, "--model", royal])
+    assert result.stderr.startswith(f"warning: {shown} is not in the vocabulary; left out of ")
+    assert result.stderr.count("\n") == 1 and "\x1b" not in result.stderr and "\u202e" not in result.stderr

@@ -403,3 +403,50 @@ def test_pca_2d_is_exact_on_a_plane():
     assert np.allclose(points @ points.T, gram)
     again, _ = plot.pca_2d(coords @ plane + 5.0)
     assert np.array_equal(points, again)
+
+
+# --- naming the model -------------------------------------------------------------------
+
+@pytest.mark.parametrize("command", [["info"], ["info", "--format", "json"], ["vectors", "paris"],
+                                     ["export", "--format", "word2vec-txt", "-o", "OUT"], ["plot-loss", "-o", "OUT"],
+                                     ["cluster", "-n", "2"], ["similar", "paris"], ["eval", "similarity", "PAIRS"]])
+def test_every_command_finds_the_model_by_m_env_or_cwd(model, tmp_path, monkeypatch, command):
+    """-m PATH, --model PATH, $W2V_MODEL and ./model name the same model, in that order of precedence."""
+    if command[0] == "plot-loss":
+        pytest.importorskip("matplotlib", reason="plot-loss needs matplotlib, an optional extra")
+    (tmp_path / "pairs.txt").write_text("paris france 9\nking queen 8\ndog cat 5\n")
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.delenv("W2V_MODEL", raising=False)
+    outputs = []
+    for way, (args, env) in enumerate([(["-m", model], {}), (["--model", model], {}), ([], {"W2V_MODEL": str(model)}),
+                                       ([], {"W2V_MODEL": ""})]):
+        if way == 3:
+            os.symlink(model, tmp_path / "model")
+        paths = {"OUT": tmp_path / f"out{way}.{'png' if command[0] == 'plot-loss' else 'txt'}",
+                 "PAIRS": tmp_path / "pairs.txt"}
+        args = [paths.get(a, a) for a in command] + args
+        result = CliRunner().invoke(cli, [str(a) for a in args], env=env)
+        assert result.exit_code == 0, result.output
+        shown = "model" if way == 3 else str(model)  # info names the model as it was given
+        outputs.append(result.stdout.replace(f'"path": "{shown}"', '"path": "M"').replace(f"{shown}: ", "M: "))
+    assert outputs[1:] == outputs[:1] * 3
+    result = CliRunner().invoke(cli, [*[str(a) for a in command], "-m", str(tmp_path / "nothing")])
+    assert result.exit_code in (1, 2) and result.stderr.startswith(("Error: ", "Usage: "))
+
+
+def test_info_export_plot_no_longer_take_the_model_as_an_argument(model, tmp_path):
+    result = run(["info", model])
+    assert result.exit_code == 2 and "Error: Got unexpected extra argument" in result.stderr
+    result = run(["plot-loss", model, "-o", tmp_path / "x.png"])
+    assert result.exit_code == 2 and not (tmp_path / "x.png").exists()
+
+
+def test_cluster_classes_and_json(model):
+    tsv = run(["cluster", "-m", model, "--classes", "3", "--seed", "4"])
+    assert tsv.exit_code == 0 and tsv.stderr == ""
+    rows = [line.split("\t") for line in tsv.stdout.splitlines()]
+    assert len(rows) == len(load(model)) and {label for _, label in rows} == {"0", "1", "2"}
+    result = run(["cluster", "-m", model, "-n", "3", "--seed", "4", "--format", "json"])
+    assert [json.loads(line) for line in result.stdout.splitlines()] == [{"word": w, "class": int(c)} for w, c in rows]
+    result = run(["cluster", "-m", model, "-k", "3"])
+    assert result.exit_code == 2 and "Error: No such option '-k'." in result.stderr
