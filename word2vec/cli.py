@@ -11,7 +11,7 @@ import click
 
 from . import __version__
 from . import config as config_mod
-from .cli_common import quiet_option, report_error, show_progress, warn
+from .cli_common import quiet_option, report_error, train_reporter, warn
 from .errors import ConfigError, Interrupted, W2VError
 
 
@@ -123,7 +123,7 @@ def train(corpus, config_path, assignments, output, vocab_path, resume_dir, prog
     from . import api
     from . import training as train_mod
 
-    reporter = train_mod.Reporter(progress=show_progress(quiet, progress), log=(lambda m: None) if quiet else warn)
+    reporter = train_reporter(quiet, progress)
     hooks = api.evaluation_hooks(reporter)
     overrides = shorthand_overrides(shorthands, assignments)
     if resume_dir:

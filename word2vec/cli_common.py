@@ -3,6 +3,7 @@
 import json
 import os
 import sys
+import time
 import warnings
 
 import click
@@ -151,13 +152,47 @@ def _cell(value):
     return "" if value is None else str(value)
 
 
-def show_progress(quiet, progress):
-    """Progress bars only on a terminal, unless --progress; never with --quiet."""
-    if quiet:
-        return False
-    if progress:
-        return True
+def _stderr_is_terminal():
     try:
         return sys.stderr.isatty()
     except (AttributeError, ValueError):
         return False
+
+
+def train_reporter(quiet, progress, every=5.0):
+    """How `w2v train` reports: a bar on a terminal; elsewhere a line per epoch, and with --progress
+    a plain line every `every` seconds (a log file gets lines, not a bar's \\r frames)."""
+    from .training import Reporter
+
+    if quiet:
+        return Reporter(progress=False, log=lambda message: None)
+    if _stderr_is_terminal():
+        return Reporter(progress=True, log=warn)
+    return Reporter(progress=progress, log=warn, on_epoch=_epoch_line,
+                    bar_factory=lambda total, initial: PlainProgress(total, initial, warn, every))
+
+
+def _epoch_line(record, epochs, elapsed):
+    warn(f"epoch {record['epoch']}/{epochs}: loss {record['loss']:.4f}, "
+         f"{record['words_per_sec']:,.0f} words/s, {elapsed:.1f}s elapsed")
+
+
+class PlainProgress:
+    """The part of tqdm's interface the training loop uses, as a plain line every `every` seconds
+    (the first at the first update, so a log shows at once that training has started)."""
+
+    def __init__(self, total, initial, log, every):
+        self.total, self.n, self.log, self.every = total, initial, log, every
+        self.last = None
+
+    def update(self, words):
+        self.n += words
+
+    def set_postfix_str(self, text, refresh=False):
+        """The loop sets the figures after each update: the time to write a line, when one is due."""
+        if self.last is None or time.monotonic() - self.last >= self.every:
+            self.last = time.monotonic()
+            self.log(f"training: {self.n / max(self.total, 1):.0%} ({self.n:,} of {self.total:,} words), {text}")
+
+    def close(self):
+        pass

@@ -31,10 +31,25 @@ class Corpus:
 
 @dataclass
 class Reporter:
-    """Where the loop reports: a progress bar factory and a line logger (both stderr)."""
+    """Where the loop reports (stderr): a line logger, a progress bar, and a hook per finished epoch.
+
+    `bar_factory(total, initial)` replaces the tqdm bar (the CLI's plain lines when stderr is a file);
+    `on_epoch(record, epochs, elapsed)` gets each epoch's metrics.json record and the seconds so far.
+    """
 
     progress: bool = False
     log: callable = field(default=lambda message: print(message, file=sys.stderr))
+    bar_factory: callable = None
+    on_epoch: callable = None
+
+    def bar(self, total, initial):
+        """A progress bar over `total` words, of which `initial` are done (disabled unless `progress`)."""
+        if self.progress and self.bar_factory is not None:
+            return self.bar_factory(total, initial)
+        from tqdm import tqdm
+
+        return tqdm(total=total, initial=initial, unit="w", unit_scale=True, disable=not self.progress,
+                    file=sys.stderr, desc="training", dynamic_ncols=True, smoothing=0.1)
 
 
 def read_corpus(paths, config, workdir, vocab=None):
@@ -247,15 +262,13 @@ class Trainer:
             "words": int(words), "seconds": round(seconds, 4), "words_per_sec": round(float(words) / max(seconds, 1e-9), 1),
         })
         self._update_bar(state, bar)
+        if self.reporter.on_epoch is not None:
+            self.reporter.on_epoch(state.metrics[-1], self.config.train.epochs, sum(e["seconds"] for e in state.metrics))
         state.tallies[:] = 0.0
         state.epoch, state.job, state.epoch_seconds = state.epoch + 1, 0, 0.0
 
     def _progress_bar(self, state):
-        from tqdm import tqdm
-
-        return tqdm(total=self.config.train.epochs * self.total_words, initial=state.epoch * self.total_words,
-                    unit="w", unit_scale=True, disable=not self.reporter.progress, file=sys.stderr,
-                    desc="training", dynamic_ncols=True, smoothing=0.1)
+        return self.reporter.bar(self.config.train.epochs * self.total_words, state.epoch * self.total_words)
 
     def _update_bar(self, state, bar):
         loss_sum, predictions, words = state.tallies.sum(axis=0)
