@@ -360,7 +360,7 @@ def _png_size(path):
 
 
 def test_plot_writes_a_png(model, tmp_path):
-    pytest.importorskip("matplotlib")
+    pytest.importorskip("matplotlib", reason="plots need matplotlib, an optional extra: pip install matplotlib")
     result = run(["plot", "--model", model, "paris", "king", "-k", "4", "--output", tmp_path / "map.png"])
     assert result.exit_code == 0, result.output
     assert result.stderr == f"wrote {tmp_path / 'map.png'}\n"
@@ -369,7 +369,7 @@ def test_plot_writes_a_png(model, tmp_path):
 
 
 def test_plot_unknown_words_and_formats(model, tmp_path):
-    pytest.importorskip("matplotlib")
+    pytest.importorskip("matplotlib", reason="plots need matplotlib, an optional extra: pip install matplotlib")
     result = run(["plot", "--model", model, "--output", tmp_path / "map.svg", "-q"], input="paris\nxyzzy\n")
     assert (result.exit_code, result.stderr) == (1, "Error: 'xyzzy' is not in the vocabulary\n")
     assert (tmp_path / "map.svg").read_text().lstrip().startswith("<?xml")
@@ -381,7 +381,7 @@ def test_plot_unknown_words_and_formats(model, tmp_path):
 
 
 def test_plot_loss(model, tmp_path):
-    pytest.importorskip("matplotlib")
+    pytest.importorskip("matplotlib", reason="plots need matplotlib, an optional extra: pip install matplotlib")
     result = run(["plot-loss", "--model", model, "--output", tmp_path / "loss.png", "--quiet"])
     assert (result.exit_code, result.stderr) == (0, "")
     assert _png_size(tmp_path / "loss.png") == (800, 600)
@@ -413,7 +413,7 @@ def test_pca_2d_is_exact_on_a_plane():
 def test_every_command_finds_the_model_by_m_env_or_cwd(model, tmp_path, monkeypatch, command):
     """-m PATH, --model PATH, $W2V_MODEL and ./model name the same model, in that order of precedence."""
     if command[0] == "plot-loss":
-        pytest.importorskip("matplotlib", reason="plot-loss needs matplotlib, an optional extra")
+        pytest.importorskip("matplotlib", reason="plots need matplotlib, an optional extra: pip install matplotlib")
     (tmp_path / "pairs.txt").write_text("paris france 9\nking queen 8\ndog cat 5\n")
     monkeypatch.chdir(tmp_path)
     monkeypatch.delenv("W2V_MODEL", raising=False)

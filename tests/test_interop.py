@@ -8,7 +8,7 @@ from word2vec import formats
 from word2vec.cli import cli
 from word2vec.vectors import load
 
-gensim_models = pytest.importorskip("gensim.models")
+gensim_models = pytest.importorskip("gensim.models", reason="gensim interop is checked where gensim is installed")
 KeyedVectors = gensim_models.KeyedVectors
 
 WORDS = [f"w{i}" for i in range(296)] + ["café", "naïve", "東京", "Москва"]

@@ -263,7 +263,8 @@ class Trainer:
         })
         self._update_bar(state, bar)
         if self.reporter.on_epoch is not None:
-            self.reporter.on_epoch(state.metrics[-1], self.config.train.epochs, sum(e["seconds"] for e in state.metrics))
+            elapsed = sum(record["seconds"] for record in state.metrics)
+            self.reporter.on_epoch(state.metrics[-1], self.config.train.epochs, elapsed)
         state.tallies[:] = 0.0
         state.epoch, state.job, state.epoch_seconds = state.epoch + 1, 0, 0.0
 
