@@ -163,7 +163,9 @@ class Trainer:
     def warm_up(self, state):
         """Compile (or load from cache) the kernel before the clock starts."""
         if not _kernel_cached(self.kernel):
-            self.reporter.log("compiling the training kernel (first run only; later runs load it from the cache)…")
+            model = self.config.model
+            self.reporter.log(f"compiling the {model.arch}/{model.loss} training kernel, about 10 s "
+                              "(once for each arch and loss; later runs load it from the cache)…")
         scratch = (state.w_in[:1].copy(), state.w_out[:1].copy(), state.rngs[0].copy(), np.zeros(3))
         self.kernel(scratch[0], scratch[1], self.data.ids, self.data.ends, 0, 0, self.tables,
                     self.params(0, 0), scratch[2], scratch[3])
