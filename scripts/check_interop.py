@@ -72,7 +72,7 @@ def w2v_to_gensim(name, words, vectors, counts, folder):
     results = []
     for fmt, suffix in (("word2vec-bin", ".bin"), ("word2vec-txt", ".txt")):
         out = os.path.join(folder, f"{name}-export{suffix}")
-        subprocess.run([sys.executable, "-m", "word2vec", "export", model, "--format", fmt, "--output", out, "-q"],
+        subprocess.run([sys.executable, "-m", "word2vec", "export", "--model", model, "--format", fmt, "--output", out, "-q"],
                        check=True)
         theirs = KeyedVectors.load_word2vec_format(out, binary=suffix == ".bin")
         results.append(compare(f"w2v export {fmt} ({name}) → gensim", words, vectors, load(model), theirs))

@@ -6,6 +6,7 @@ import sys
 from pathlib import Path
 
 import numpy as np
+import yaml
 import pytest
 from click.testing import CliRunner
 
@@ -149,3 +150,28 @@ def test_python_dash_m_runs_the_cli():
     result = subprocess.run([sys.executable, "-m", "word2vec", "--version"], capture_output=True, text=True)
     assert result.returncode == 0
     assert result.stdout.startswith("w2v, version ")
+
+
+def test_train_flags_are_shorthands_for_set(tmp_path):
+    config = tmp_path / "c.yaml"
+    config.write_text("model:\n  vector_size: 8\n  window: 3\ntrain:\n  epochs: 3\n")
+    args = ["train", "-", "--config", str(config), "--output", str(tmp_path / "m"), "-q", "--dim", "6",
+            "--epochs", "1", "--min-count", "1", "--negative", "3", "--sample", "0", "--alpha", "0.05",
+            "--threads", "1", "--seed", "7", "--arch", "cbow", "--loss", "hs", "--set", "train.min_alpha=0.001"]
+    result = run(args, input="a b c d e f g\n" * 20)
+    assert (result.exit_code, result.stderr) == (0, "")
+    saved = yaml.safe_load((tmp_path / "m" / "config.yaml").read_text())
+    assert saved["model"] == {**saved["model"], "vector_size": 6, "window": 3, "negative": 3, "arch": "cbow", "loss": "hs"}
+    assert saved["train"] == {**saved["train"], "epochs": 1, "alpha": 0.05, "min_alpha": 0.001, "threads": 1, "seed": 7}
+    assert (saved["vocab"]["min_count"], saved["vocab"]["sample"]) == (1, 0)
+
+
+@pytest.mark.parametrize("args, status, message", [
+    (["--dim", "8", "--set", "model.vector_size=16"], 2,
+     "Error: --set model.vector_size=… and --dim both set model.vector_size; give only one of them\n"),
+    (["--loss", "nce"], 2, "Error: config key 'model.loss' must be one of neg, hs, softmax; got 'nce'\n"),
+])
+def test_train_flag_clashes_and_bad_values_are_one_line(tmp_path, args, status, message):
+    result = run(["train", "-", "--output", str(tmp_path / "m"), *args], input="a b\n")
+    assert (result.exit_code, result.stderr) == (status, message)
+    assert not (tmp_path / "m").exists()

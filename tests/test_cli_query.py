@@ -134,12 +134,24 @@ def test_outlier_arguments_and_stdin(royal):
     result = run(["outlier", "apple", "pear", "man", "--model", royal])
     assert (result.exit_code, result.stdout, result.stderr) == (0, "apple pear man\tman\n", "")
     result = run(["outlier", "--model", royal, "--format", "json"],
-                  input="apple pear queen\nking\napple pear prince\nman king woman apple\n")
+                  input="apple pear queen\nking\napple prince\nman king woman apple\n")
     assert result.stdout == ('{"query": "apple pear queen", "outlier": "queen"}\n'
+                             '{"query": "king", "error": "expected at least two words"}\n'
+                             '{"query": "apple prince", "error": "not in vocabulary", "word": "prince"}\n'
                              '{"query": "man king woman apple", "outlier": "apple"}\n')
     assert result.stderr == ("Error: expected at least two words on a line, got 1: 'king'\n"
                              "Error: 'prince' is not in the vocabulary\n")
     assert result.exit_code == 1
+
+
+def test_outlier_leaves_out_unknown_words_with_a_warning(royal):
+    result = run(["outlier", "apple", "pear", "prince", "man", "--model", royal])
+    assert (result.exit_code, result.stdout) == (0, "apple pear prince man\tman\n")
+    assert result.stderr == "warning: 'prince' is not in the vocabulary; left out of 'apple pear prince man'\n"
+    result = run(["outlier", "apple", "pear", "prince", "man", "--model", royal, "-q"])
+    assert (result.exit_code, result.stdout, result.stderr) == (0, "apple pear prince man\tman\n", "")
+    result = run(["outlier", "apple", "prince", "duke", "--model", royal])
+    assert (result.exit_code, result.stdout, result.stderr) == (1, "", "Error: 'prince' is not in the vocabulary\n")
 
 
 def test_outlier_needs_two_words(royal):
@@ -298,3 +310,46 @@ def test_train_evaluates_at_the_end(tmp_path):
                      rf"pearson {similarity['pearson']:.4f}, 4 pairs, 20.0% out of vocabulary\n", result.stderr)
     assert run(["eval", "analogy", questions, "--model", out]).stdout.splitlines()[-1] == (
         f"total\t{total['correct']}\t{total['questions']}\t{total['skipped']}\t{total['accuracy']:.4f}")
+
+
+# ---------------------------------------------------------------- unknown words
+
+
+def test_similar_suggests_the_word_in_another_case(capitals):
+    result = run(["similar", "PARIS", "--model", capitals])
+    assert (result.exit_code, result.stdout) == (1, "")
+    assert result.stderr == "Error: 'PARIS' is not in the vocabulary (did you mean 'paris'?)\n"
+    result = run(["similar", "tokyo", "germani", "zzz", "-m", capitals, "-k", "1"])
+    assert result.stderr == ("Error: 'tokyo' is not in the vocabulary (did you mean 'Tokyo'?)\n"
+                             "Error: 'germani' is not in the vocabulary (did you mean 'germany'?)\n"
+                             "Error: 'zzz' is not in the vocabulary\n")
+
+
+def test_json_answers_every_query_line_in_order(capitals):
+    result = run(["similar", "-m", capitals, "-k", "1", "--format", "json"], input="paris\nParis\nrome\n")
+    assert result.stdout == ('{"query": "paris", "similar": [{"word": "france", "score": 0.707107}]}\n'
+                             '{"query": "Paris", "error": "not in vocabulary", "word": "Paris"}\n'
+                             '{"query": "rome", "similar": [{"word": "italy", "score": 0.707107}]}\n')
+    assert result.stderr == "Error: 'Paris' is not in the vocabulary (did you mean 'paris'?)\n"
+    assert result.exit_code == 1
+    result = run(["analogy", "-m", capitals, "--format", "json"], input="paris france rome\nparis spain\nx y z\n")
+    assert [json.loads(line) for line in result.stdout.splitlines()] == [
+        {"query": "paris france rome", "similar": [{"word": "italy", "score": 0.958569}]},
+        {"query": "paris spain", "error": "expected three words 'a b c'"},
+        {"query": "x y z", "error": "not in vocabulary", "word": "x"},
+    ]
+    assert result.exit_code == 1 and result.stderr.count("\n") == 2
+
+
+@pytest.mark.parametrize("word, shown", [
+    ("evil\n\x1b[2J", "'evil\\n\\x1b[2J'"),  # a newline and a terminal escape
+    ("\u202etxt.exe", "'\\u202etxt.exe'"),  # a right-to-left override
+    ("königin", "'königin'"),  # letters stay letters
+])
+def test_words_with_control_characters_are_escaped_in_messages(royal, word, shown):
+    result = run(["similar", word, "--model", royal])
+    assert (result.exit_code, result.stdout) == (1, "")
+    assert result.stderr == f"Error: {shown} is not in the vocabulary\n"
+    result = run(["outlier", "man", "king", word, "--model", royal])
+    assert result.stderr.startswith(f"warning: {shown} is not in the vocabulary; left out of ")
+    assert result.stderr.count("\n") == 1 and "\x1b" not in result.stderr and "\u202e" not in result.stderr

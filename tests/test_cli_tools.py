@@ -147,7 +147,7 @@ def test_train_with_a_merged_vocabulary(tmp_path):
 @pytest.mark.parametrize("source", ["", "vectors.bin", "vectors.txt"])
 def test_export_c_formats_round_trip(model, tmp_path, fmt, source):
     out = tmp_path / ("out.bin" if fmt == "word2vec-bin" else "out.txt")
-    result = run(["export", model / source, "--format", fmt, "--output", out])
+    result = run(["export", "--model", model / source, "--format", fmt, "--output", out])
     assert result.exit_code == 0, result.output
     original, exported = load(model), load(out)
     assert exported.words == original.words
@@ -158,11 +158,11 @@ def test_export_c_formats_round_trip(model, tmp_path, fmt, source):
 
 
 def test_export_npy_keeps_counts_when_the_source_has_them(model, tmp_path):
-    assert run(["export", model, "--format", "npy", "--output", tmp_path / "a", "-q"]).exit_code == 0
+    assert run(["export", "--model", model, "--format", "npy", "--output", tmp_path / "a", "-q"]).exit_code == 0
     assert sorted(os.listdir(tmp_path / "a")) == ["vectors.npy", "vocab.tsv"]
     assert (tmp_path / "a" / "vocab.tsv").read_bytes() == (model / "vocab.tsv").read_bytes()
     assert (tmp_path / "a" / "vectors.npy").read_bytes() == (model / "vectors.npy").read_bytes()
-    assert run(["export", model / "vectors.bin", "--format", "npy", "--output", tmp_path / "b", "-q"]).exit_code == 0
+    assert run(["export", "--model", model / "vectors.bin", "--format", "npy", "--output", tmp_path / "b", "-q"]).exit_code == 0
     words = [line.split("\t") for line in (tmp_path / "b" / "vocab.tsv").read_text().splitlines()]
     assert [w for w, _ in words] == load(model).words and {c for _, c in words} == {"0"}
     assert np.array_equal(load(tmp_path / "b").vectors, load(model).vectors)
@@ -171,20 +171,20 @@ def test_export_npy_keeps_counts_when_the_source_has_them(model, tmp_path):
 def test_export_npy_replaces_a_model_but_nothing_else(model, tmp_path):
     (tmp_path / "m").mkdir()
     (tmp_path / "m" / "config.yaml").write_text("train:\n  epochs: 2\n")  # a config w2v can read: its model
-    assert run(["export", model, "--format", "npy", "--output", tmp_path / "m", "--limit", "3", "-q"]).exit_code == 0
+    assert run(["export", "--model", model, "--format", "npy", "--output", tmp_path / "m", "--limit", "3", "-q"]).exit_code == 0
     assert sorted(os.listdir(tmp_path / "m")) == ["vectors.npy", "vocab.tsv"]
     (tmp_path / "home").mkdir()
     (tmp_path / "home" / "notes.txt").write_text("keep me")
-    result = run(["export", model, "--format", "npy", "--output", tmp_path / "home"])
+    result = run(["export", "--model", model, "--format", "npy", "--output", tmp_path / "home"])
     assert result.exit_code == 1
     assert result.stderr == (f"Error: {tmp_path / 'home'} holds 'notes.txt', so it is not a w2v model directory, "
                              "and a save replaces the whole folder; choose another --output\n")
     assert os.listdir(tmp_path / "home") == ["notes.txt"]
-    assert run(["export", model, "--format", "npy", "--output", model]).exit_code == 1
+    assert run(["export", "--model", model, "--format", "npy", "--output", model]).exit_code == 1
 
 
 def test_export_projector(model, tmp_path):
-    result = run(["export", model, "--format", "projector", "--output", tmp_path / "p", "--limit", "50"])
+    result = run(["export", "--model", model, "--format", "projector", "--output", tmp_path / "p", "--limit", "50"])
     assert result.exit_code == 0
     original = load(model, limit=50)
     assert (tmp_path / "p" / "metadata.tsv").read_text().splitlines() == original.words
@@ -193,14 +193,14 @@ def test_export_projector(model, tmp_path):
 
 
 def test_export_limit_and_no_header(model, tmp_path):
-    assert run(["export", model, "--format", "word2vec-txt", "--output", tmp_path / "top.txt", "--limit", "5"]).exit_code == 0
+    assert run(["export", "--model", model, "--format", "word2vec-txt", "--output", tmp_path / "top.txt", "--limit", "5"]).exit_code == 0
     lines = (tmp_path / "top.txt").read_text().splitlines()
     assert lines[0] == "5 16" and len(lines) == 6
     (tmp_path / "bare.txt").write_text("\n".join(lines[1:]) + "\n")
-    result = run(["export", tmp_path / "bare.txt", "--no-header", "--format", "word2vec-bin", "--output", tmp_path / "b.bin"])
+    result = run(["export", "--model", tmp_path / "bare.txt", "--no-header", "--format", "word2vec-bin", "--output", tmp_path / "b.bin"])
     assert result.exit_code == 0
     assert load(tmp_path / "b.bin").words == load(model).words[:5]
-    result = run(["export", tmp_path / "bare.txt", "--format", "word2vec-bin", "--output", tmp_path / "c.bin"])
+    result = run(["export", "--model", tmp_path / "bare.txt", "--format", "word2vec-bin", "--output", tmp_path / "c.bin"])
     assert result.exit_code == 1
     assert result.stderr.startswith(f"Error: {tmp_path / 'bare.txt'}: first line should be '<count> <dimension>'")
     assert not (tmp_path / "c.bin").exists()
@@ -210,14 +210,14 @@ def test_export_non_ascii_words_round_trip(tmp_path):
     words, vectors = _table()
     formats.write_word2vec(tmp_path / "in.bin", words, vectors, binary=True)
     for fmt, name in (("word2vec-txt", "out.txt"), ("word2vec-bin", "out.bin")):
-        assert run(["export", tmp_path / "in.bin", "--format", fmt, "--output", tmp_path / name, "-q"]).exit_code == 0
+        assert run(["export", "--model", tmp_path / "in.bin", "--format", fmt, "--output", tmp_path / name, "-q"]).exit_code == 0
         back = load(tmp_path / name)
         assert back.words == words and np.array_equal(back.vectors, vectors)
 
 
 def test_invalid_utf8_words_warn_once(tmp_path):
     (tmp_path / "bad.txt").write_bytes(b"3 2\nab\xffc 1 2\nd\xfe 3 4\nok 5 6\n")
-    result = run(["export", tmp_path / "bad.txt", "--format", "word2vec-txt", "--output", tmp_path / "out.txt"])
+    result = run(["export", "--model", tmp_path / "bad.txt", "--format", "word2vec-txt", "--output", tmp_path / "out.txt"])
     assert result.exit_code == 0
     assert result.stderr.splitlines() == [
         f"warning: {tmp_path / 'bad.txt'}: 2 word(s) had invalid UTF-8 bytes, replaced by U+FFFD",
@@ -227,9 +227,9 @@ def test_invalid_utf8_words_warn_once(tmp_path):
 
 
 def test_export_usage_errors():
-    assert run(["export", "m", "--format", "csv", "--output", "x"]).exit_code == 2
-    assert run(["export", "m", "--format", "npy"]).exit_code == 2
-    result = run(["export", "no/such/model.bin", "--format", "npy", "--output", "x"])
+    assert run(["export", "--model", "m", "--format", "csv", "--output", "x"]).exit_code == 2
+    assert run(["export", "--model", "m", "--format", "npy"]).exit_code == 2
+    result = run(["export", "--model", "no/such/model.bin", "--format", "npy", "--output", "x"])
     assert (result.exit_code, result.stderr) == (1, "Error: no/such/model.bin: no such file\n")
 
 
@@ -277,7 +277,7 @@ def test_similar_no_header(model, tmp_path):
 # --- info -------------------------------------------------------------------------------
 
 def test_info_json_of_a_model_directory(model):
-    result = run(["info", model, "--format", "json"])
+    result = run(["info", "--model", model, "--format", "json"])
     assert result.exit_code == 0
     facts = json.loads(result.stdout)
     metrics = json.loads((model / "metrics.json").read_text())
@@ -291,7 +291,7 @@ def test_info_json_of_a_model_directory(model):
 
 
 def test_info_text_of_a_model_directory(model):
-    result = run(["info", model])
+    result = run(["info", "--model", model])
     assert result.exit_code == 0
     lines = result.stdout.splitlines()
     assert lines[:3] == [f"{model}: model directory", f"  words       {len(load(model)):,}", "  dimensions  16"]
@@ -306,33 +306,33 @@ def test_info_of_c_files(model, tmp_path):
     n = len(load(model))
     for name, kind in (("vectors.bin", "word2vec-bin"), ("vectors.txt", "word2vec-txt")):
         size = (model / name).stat().st_size
-        result = run(["info", model / name])
+        result = run(["info", "--model", model / name])
         assert result.stdout == (f"{model / name}: {kind}\n  words       {n:,}\n  dimensions  16\n"
                                  f"files\n  {name}  {size / 1024:.1f} KiB\n")
-        facts = json.loads(run(["info", model / name, "--format", "json"]).stdout)
+        facts = json.loads(run(["info", "--model", model / name, "--format", "json"]).stdout)
         assert facts == {"path": str(model / name), "kind": kind, "words": n, "dimensions": 16, "files": {name: size}}
     (tmp_path / "bare.txt").write_text("a 1 2\nb 3 4\n")
-    assert json.loads(run(["info", tmp_path / "bare.txt", "--no-header", "--format", "json"]).stdout)["words"] == 2
-    assert run(["info", tmp_path / "bare.txt"]).exit_code == 1
+    assert json.loads(run(["info", "--model", tmp_path / "bare.txt", "--no-header", "--format", "json"]).stdout)["words"] == 2
+    assert run(["info", "--model", tmp_path / "bare.txt"]).exit_code == 1
 
 
 def test_info_errors(model, tmp_path):
-    result = run(["info", tmp_path])
+    result = run(["info", "--model", tmp_path])
     assert (result.exit_code, result.stderr) == (1, f"Error: {tmp_path}: no vectors.npy; is this a model directory?\n")
     copy = tmp_path / "copy"
-    assert run(["export", model, "--format", "npy", "--output", copy, "-q"]).exit_code == 0
+    assert run(["export", "--model", model, "--format", "npy", "--output", copy, "-q"]).exit_code == 0
     (copy / "metrics.json").write_text('{"epochs": [')
-    result = run(["info", copy])
+    result = run(["info", "--model", copy])
     assert result.exit_code == 1 and result.stderr.startswith(f"Error: {copy / 'metrics.json'}: cannot read it (")
-    assert run(["info", tmp_path / "nothing.bin"]).exit_code == 1
-    assert run(["info", tmp_path, "--format", "yaml"]).exit_code == 2
+    assert run(["info", "--model", tmp_path / "nothing.bin"]).exit_code == 1
+    assert run(["info", "--model", tmp_path, "--format", "yaml"]).exit_code == 2
 
 
 def test_info_notices_a_truncated_binary_file(model, tmp_path):
     data = (model / "vectors.bin").read_bytes()
     cut = tmp_path / "cut.bin"
     cut.write_bytes(data[: len(data) // 2])
-    result = run(["info", cut])
+    result = run(["info", "--model", cut])
     assert result.exit_code == 1
     assert result.stderr.startswith(f"Error: {cut}: truncated: {len(data) // 2} bytes cannot hold the ")
     assert result.stdout == ""
@@ -340,10 +340,10 @@ def test_info_notices_a_truncated_binary_file(model, tmp_path):
 
 # --- plots ------------------------------------------------------------------------------
 
-MISSING = 'Error: plotting needs matplotlib: pip install "w2v[plot]"\n'
+MISSING = "Error: plotting needs matplotlib: pip install matplotlib\n"
 
 
-@pytest.mark.parametrize("command", [["plot", "M", "paris"], ["plot-loss", "M"]])
+@pytest.mark.parametrize("command", [["plot", "--model", "M", "paris"], ["plot-loss", "--model", "M"]])
 def test_plots_without_matplotlib_say_how_to_install_it(model, tmp_path, monkeypatch, command):
     monkeypatch.setitem(sys.modules, "matplotlib", None)  # makes `import matplotlib…` fail
     monkeypatch.setitem(sys.modules, "matplotlib.figure", None)
@@ -360,8 +360,8 @@ def _png_size(path):
 
 
 def test_plot_writes_a_png(model, tmp_path):
-    pytest.importorskip("matplotlib")
-    result = run(["plot", model, "paris", "king", "-k", "4", "--output", tmp_path / "map.png"])
+    pytest.importorskip("matplotlib", reason="plots need matplotlib, an optional extra: pip install matplotlib")
+    result = run(["plot", "--model", model, "paris", "king", "-k", "4", "--output", tmp_path / "map.png"])
     assert result.exit_code == 0, result.output
     assert result.stderr == f"wrote {tmp_path / 'map.png'}\n"
     assert _png_size(tmp_path / "map.png") == (800, 600)
@@ -369,23 +369,23 @@ def test_plot_writes_a_png(model, tmp_path):
 
 
 def test_plot_unknown_words_and_formats(model, tmp_path):
-    pytest.importorskip("matplotlib")
-    result = run(["plot", model, "--output", tmp_path / "map.svg", "-q"], input="paris\nxyzzy\n")
+    pytest.importorskip("matplotlib", reason="plots need matplotlib, an optional extra: pip install matplotlib")
+    result = run(["plot", "--model", model, "--output", tmp_path / "map.svg", "-q"], input="paris\nxyzzy\n")
     assert (result.exit_code, result.stderr) == (1, "Error: 'xyzzy' is not in the vocabulary\n")
     assert (tmp_path / "map.svg").read_text().lstrip().startswith("<?xml")
-    result = run(["plot", model, "xyzzy", "--output", tmp_path / "none.png"])
+    result = run(["plot", "--model", model, "xyzzy", "--output", tmp_path / "none.png"])
     assert result.exit_code == 1 and not (tmp_path / "none.png").exists()
-    result = run(["plot", model, "paris", "--output", tmp_path / "map.jpg"])
+    result = run(["plot", "--model", model, "paris", "--output", tmp_path / "map.jpg"])
     assert (result.exit_code, result.stderr) == (
         2, f"Error: cannot draw a .jpg file ({tmp_path / 'map.jpg'}); name it .png, .svg or .pdf\n")
 
 
 def test_plot_loss(model, tmp_path):
-    pytest.importorskip("matplotlib")
-    result = run(["plot-loss", model, "--output", tmp_path / "loss.png", "--quiet"])
+    pytest.importorskip("matplotlib", reason="plots need matplotlib, an optional extra: pip install matplotlib")
+    result = run(["plot-loss", "--model", model, "--output", tmp_path / "loss.png", "--quiet"])
     assert (result.exit_code, result.stderr) == (0, "")
     assert _png_size(tmp_path / "loss.png") == (800, 600)
-    result = run(["plot-loss", model / "vectors.bin", "--output", tmp_path / "x.png"])
+    result = run(["plot-loss", "--model", model / "vectors.bin", "--output", tmp_path / "x.png"])
     assert (result.exit_code, result.stderr) == (
         1, f"Error: {model / 'vectors.bin'}: no metrics.json; plot-loss needs a model directory written by w2v train\n")
 
@@ -403,3 +403,50 @@ def test_pca_2d_is_exact_on_a_plane():
     assert np.allclose(points @ points.T, gram)
     again, _ = plot.pca_2d(coords @ plane + 5.0)
     assert np.array_equal(points, again)
+
+
+# --- naming the model -------------------------------------------------------------------
+
+@pytest.mark.parametrize("command", [["info"], ["info", "--format", "json"], ["vectors", "paris"],
+                                     ["export", "--format", "word2vec-txt", "-o", "OUT"], ["plot-loss", "-o", "OUT"],
+                                     ["cluster", "-n", "2"], ["similar", "paris"], ["eval", "similarity", "PAIRS"]])
+def test_every_command_finds_the_model_by_m_env_or_cwd(model, tmp_path, monkeypatch, command):
+    """-m PATH, --model PATH, $W2V_MODEL and ./model name the same model, in that order of precedence."""
+    if command[0] == "plot-loss":
+        pytest.importorskip("matplotlib", reason="plots need matplotlib, an optional extra: pip install matplotlib")
+    (tmp_path / "pairs.txt").write_text("paris france 9\nking queen 8\ndog cat 5\n")
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.delenv("W2V_MODEL", raising=False)
+    outputs = []
+    for way, (args, env) in enumerate([(["-m", model], {}), (["--model", model], {}), ([], {"W2V_MODEL": str(model)}),
+                                       ([], {"W2V_MODEL": ""})]):
+        if way == 3:
+            os.symlink(model, tmp_path / "model")
+        paths = {"OUT": tmp_path / f"out{way}.{'png' if command[0] == 'plot-loss' else 'txt'}",
+                 "PAIRS": tmp_path / "pairs.txt"}
+        args = [paths.get(a, a) for a in command] + args
+        result = CliRunner().invoke(cli, [str(a) for a in args], env=env)
+        assert result.exit_code == 0, result.output
+        shown = "model" if way == 3 else str(model)  # info names the model as it was given
+        outputs.append(result.stdout.replace(f'"path": "{shown}"', '"path": "M"').replace(f"{shown}: ", "M: "))
+    assert outputs[1:] == outputs[:1] * 3
+    result = CliRunner().invoke(cli, [*[str(a) for a in command], "-m", str(tmp_path / "nothing")])
+    assert result.exit_code in (1, 2) and result.stderr.startswith(("Error: ", "Usage: "))
+
+
+def test_info_export_plot_no_longer_take_the_model_as_an_argument(model, tmp_path):
+    result = run(["info", model])
+    assert result.exit_code == 2 and "Error: Got unexpected extra argument" in result.stderr
+    result = run(["plot-loss", model, "-o", tmp_path / "x.png"])
+    assert result.exit_code == 2 and not (tmp_path / "x.png").exists()
+
+
+def test_cluster_classes_and_json(model):
+    tsv = run(["cluster", "-m", model, "--classes", "3", "--seed", "4"])
+    assert tsv.exit_code == 0 and tsv.stderr == ""
+    rows = [line.split("\t") for line in tsv.stdout.splitlines()]
+    assert len(rows) == len(load(model)) and {label for _, label in rows} == {"0", "1", "2"}
+    result = run(["cluster", "-m", model, "-n", "3", "--seed", "4", "--format", "json"])
+    assert [json.loads(line) for line in result.stdout.splitlines()] == [{"word": w, "class": int(c)} for w, c in rows]
+    result = run(["cluster", "-m", model, "-k", "3"])
+    assert result.exit_code == 2 and "Error: No such option '-k'." in result.stderr

@@ -100,7 +100,7 @@ def test_cli_prints_word_tab_class_sorted_by_class_then_word(tmp_path):
     unit, truth = groups(per_group=5, n_groups=3)
     words = [f"g{g}w{i}" for i, g in enumerate(truth)]
     model = write_model(tmp_path, words, unit)
-    result = CliRunner().invoke(cli, ["cluster", "--model", model, "-k", "3", "--seed", "2"])
+    result = CliRunner().invoke(cli, ["cluster", "--model", model, "-n", "3", "--seed", "2"])
     assert result.exit_code == 0
     rows = [line.split("\t") for line in result.stdout.splitlines()]
     assert sorted(w for w, _ in rows) == sorted(words)
@@ -109,18 +109,18 @@ def test_cli_prints_word_tab_class_sorted_by_class_then_word(tmp_path):
     for word, label in rows:
         classes.setdefault(word[:2], set()).add(label)
     assert all(len(labels) == 1 for labels in classes.values()) and len(set().union(*classes.values())) == 3
-    again = CliRunner().invoke(cli, ["cluster", "--model", model, "-k", "3", "--seed", "2"])
+    again = CliRunner().invoke(cli, ["cluster", "--model", model, "-n", "3", "--seed", "2"])
     assert again.stdout == result.stdout
 
 
 def test_cli_one_class_per_word_when_k_is_the_vocabulary(tmp_path):
     model = write_model(tmp_path, ["b", "a", "c"], np.eye(3))
-    result = CliRunner().invoke(cli, ["cluster", "--model", model, "-k", "3"])
+    result = CliRunner().invoke(cli, ["cluster", "--model", model, "-n", "3"])
     assert [line.split("\t")[1] for line in result.stdout.splitlines()] == ["0", "1", "2"]
 
 
 def test_cli_too_many_classes_is_a_usage_error(tmp_path):
-    result = CliRunner().invoke(cli, ["cluster", "--model", write_model(tmp_path, ["a", "b"], np.eye(2)), "-k", "3"])
+    result = CliRunner().invoke(cli, ["cluster", "--model", write_model(tmp_path, ["a", "b"], np.eye(2)), "-n", "3"])
     assert result.exit_code == 2
     assert result.stderr.startswith("Error: -k 3")
 
@@ -135,7 +135,7 @@ def demo_model(tmp_path_factory):
 
 
 def test_demo_capitals_fall_into_few_classes(demo_model):
-    result = CliRunner().invoke(cli, ["cluster", "--model", demo_model, "-k", "20"])
+    result = CliRunner().invoke(cli, ["cluster", "--model", demo_model, "-n", "20"])
     assert result.exit_code == 0
     classes = dict(line.split("\t") for line in result.stdout.splitlines())
     spread = collections.Counter(classes[city] for city in CAPITALS)

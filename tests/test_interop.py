@@ -8,7 +8,7 @@ from word2vec import formats
 from word2vec.cli import cli
 from word2vec.vectors import load
 
-gensim_models = pytest.importorskip("gensim.models")
+gensim_models = pytest.importorskip("gensim.models", reason="gensim interop is checked where gensim is installed")
 KeyedVectors = gensim_models.KeyedVectors
 
 WORDS = [f"w{i}" for i in range(296)] + ["café", "naïve", "東京", "Москва"]
@@ -41,7 +41,7 @@ def test_gensim_reads_every_w2v_export(tmp_path, table, fmt):
     formats.save_npy(model / "vectors.npy", vectors)
     formats.write_vocab(model / "vocab.tsv", words, np.arange(len(words), 0, -1))
     out = tmp_path / ("out.bin" if fmt == "word2vec-bin" else "out.txt")
-    result = CliRunner().invoke(cli, ["export", str(model), "--format", fmt, "--output", str(out), "-q"])
+    result = CliRunner().invoke(cli, ["export", "--model", str(model), "--format", fmt, "--output", str(out), "-q"])
     assert result.exit_code == 0, result.output
     theirs = KeyedVectors.load_word2vec_format(str(out), binary=fmt == "word2vec-bin")
     assert list(theirs.index_to_key) == words

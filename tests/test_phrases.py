@@ -204,3 +204,15 @@ def test_missing_file_is_a_data_error(tmp_path):
     result = invoke([str(tmp_path / "nope.txt")])
     assert result.exit_code == 1
     assert "Error: " in result.stderr and "nope.txt" in result.stderr
+
+
+def test_several_corpora_are_counted_together_and_written_in_turn(tmp_path):
+    first = write(tmp_path, "new york is big\nnew york", "a.txt")  # no newline at the end: no pair with b.txt
+    second = "is old\nin new york\nyork new\n"
+    expected = "new_york is big\nnew_york\nis old\nin new_york\nyork new\n"  # new york: 3 in 13 tokens, 1.625
+    saved = tmp_path / "phrases.tsv"
+    args = ["--min-count", "1", "--threshold", "0", "--save-phrases", str(saved)]
+    result = invoke([first, write(tmp_path, second, "b.txt"), *args])
+    assert (result.exit_code, result.stdout) == (0, expected)
+    assert saved.read_text() == "new_york\t1.6250\t3\n"  # york is: once only, as a.txt ends a line
+    assert invoke([first, "-", *args], second).stdout == expected

@@ -4,6 +4,7 @@ import bz2
 import fcntl
 import os
 import pty
+import re
 import signal
 import struct
 import subprocess
@@ -14,6 +15,7 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
+from word2vec import cli_common
 from word2vec.cli import cli
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -119,7 +121,7 @@ def test_a_reader_that_goes_away_ends_w2v_quietly(model, corpus, tmp_path, comma
     (["similar", "--model", "BAD", "paris"], 1),  # bad data
     (["vocab", "--merge", "-"], 1),  # bad data on stdin
     (["similar", "--bogus"], 2),  # bad usage
-    (["export", "M"], 2),  # a required option is missing
+    (["export", "--model", "M"], 2),  # a required option is missing
     (["similar", "--model", "M", "-k", "0", "paris"], 2),
     (["train", "-", "--set", "train.epochs=none"], 2),  # a config error is bad usage too
     (["nosuchcommand"], 2),
@@ -177,8 +179,22 @@ def test_progress_bar_on_a_terminal_only(corpus, tmp_path):
     assert _train_on_a_terminal(corpus, tmp_path, "--quiet") == ""
     piped = run(["train", corpus / "whole.txt", "--output", tmp_path / "m", *SMALL])
     assert "training: " not in piped.stderr and "vocabulary: " in piped.stderr
+    epoch_line = re.compile(r"epoch 1/1: loss \d+\.\d{4}, [\d,]+ words/s, \d+\.\ds elapsed")
+    assert len([line for line in piped.stderr.splitlines() if epoch_line.fullmatch(line)]) == 1
     forced = run(["train", corpus / "whole.txt", "--output", tmp_path / "m", *SMALL, "--progress"])
-    assert "training: " in forced.stderr
+    assert re.search(r"^training: \d+% \([\d,]+ of [\d,]+ words\), epoch 1/1, alpha ", forced.stderr, re.M)
+    assert "\r" not in forced.stderr and epoch_line.search(forced.stderr)
+
+
+def test_plain_progress_writes_a_line_every_few_seconds(monkeypatch):
+    lines, now = [], [100.0]
+    monkeypatch.setattr(cli_common.time, "monotonic", lambda: now[0])
+    bar = cli_common.PlainProgress(2000, 0, lines.append, every=5)
+    for step in range(10):  # one update a second, as the loop does: the words, then the figures
+        bar.update(100)
+        bar.set_postfix_str("epoch 1/2")
+        now[0] += 1
+    assert lines == ["training: 5% (100 of 2,000 words), epoch 1/2", "training: 30% (600 of 2,000 words), epoch 1/2"]
 
 
 def test_quiet_leaves_only_errors(model, corpus, tmp_path):
@@ -186,7 +202,7 @@ def test_quiet_leaves_only_errors(model, corpus, tmp_path):
     commands = [
         ["train", corpus / "whole.txt", "--output", tmp_path / "m", *SMALL, "--progress"],
         ["vocab", tmp_path / "bad.txt"],
-        ["export", model, "--format", "word2vec-txt", "--output", tmp_path / "v.txt"],
+        ["export", "--model", model, "--format", "word2vec-txt", "--output", tmp_path / "v.txt"],
     ]
     for args in commands:
         assert run(args).stderr != ""

@@ -158,7 +158,7 @@ def test_a_symlinked_output_directory_is_followed_and_stays_a_link(tmp_path):
 
 def test_export_npy_refuses_a_folder_holding_the_model_file(tmp_path, txt_model):
     before = snapshot(tmp_path)
-    result = run(["export", txt_model, "--format", "npy", "-o", tmp_path])
+    result = run(["export", "-m", txt_model, "--format", "npy", "-o", tmp_path])
     assert result.exit_code == 1
     assert result.stderr.startswith(f"Error: output directory {tmp_path} ")
     assert snapshot(tmp_path) == before
@@ -170,7 +170,7 @@ def test_export_through_a_symlink_writes_its_target(tmp_path, txt_model):
     (tmp_path / "data").mkdir()
     (tmp_path / "data" / "vectors.vec").write_text("old")
     (tmp_path / "out.vec").symlink_to(tmp_path / "data" / "vectors.vec")
-    assert run(["export", txt_model, "--format", "word2vec-txt", "-o", tmp_path / "out.vec", "-q"]).exit_code == 0
+    assert run(["export", "-m", txt_model, "--format", "word2vec-txt", "-o", tmp_path / "out.vec", "-q"]).exit_code == 0
     assert (tmp_path / "out.vec").is_symlink()
     assert (tmp_path / "data" / "vectors.vec").read_bytes() == txt_model.read_bytes()
     assert sorted(os.listdir(tmp_path / "data")) == ["vectors.vec"]
@@ -182,7 +182,7 @@ def test_export_into_a_fifo_streams_to_its_reader(tmp_path, txt_model):
     received = []
     reader = threading.Thread(target=lambda: received.append(fifo.read_bytes()), daemon=True)
     reader.start()
-    result = run(["export", txt_model, "--format", "word2vec-txt", "-o", fifo, "-q"])
+    result = run(["export", "-m", txt_model, "--format", "word2vec-txt", "-o", fifo, "-q"])
     reader.join(10)
     assert result.exit_code == 0, result.output
     assert received == [txt_model.read_bytes()]
@@ -193,7 +193,7 @@ def test_export_into_a_fifo_streams_to_its_reader(tmp_path, txt_model):
 def test_export_into_a_null_device_leaves_the_device(tmp_path, txt_model):
     null = tmp_path / "null"
     os.mknod(null, stat.S_IFCHR | 0o666, os.makedev(1, 3))  # a /dev/null of our own: the real one is shared
-    assert run(["export", txt_model, "--format", "word2vec-bin", "-o", null, "-q"]).exit_code == 0
+    assert run(["export", "-m", txt_model, "--format", "word2vec-bin", "-o", null, "-q"]).exit_code == 0
     assert stat.S_ISCHR(os.lstat(null).st_mode)
     assert sorted(os.listdir(tmp_path)) == ["model.txt", "null"]
 
@@ -202,7 +202,7 @@ def test_export_into_a_null_device_leaves_the_device(tmp_path, txt_model):
 def test_export_into_a_full_device_says_no_space(tmp_path, txt_model):
     full = tmp_path / "full"
     os.mknod(full, stat.S_IFCHR | 0o666, os.makedev(1, 7))  # as /dev/full
-    result = run(["export", txt_model, "--format", "word2vec-txt", "-o", full])
+    result = run(["export", "-m", txt_model, "--format", "word2vec-txt", "-o", full])
     assert result.exit_code == 1
     assert result.stderr == f"Error: cannot write {full}: no space left on device\n"
     assert stat.S_ISCHR(os.lstat(full).st_mode)
@@ -211,7 +211,7 @@ def test_export_into_a_full_device_says_no_space(tmp_path, txt_model):
 def test_export_to_an_open_descriptor_streams(tmp_path, txt_model):
     # /dev/fd/1 rather than /dev/stdout: a broken w2v that renames over its -o would replace the machine's
     # /dev/stdout link with a file (it did, running this suite against the old code); /dev/fd is inside /proc
-    args = [sys.executable, "-m", "word2vec", "export", str(txt_model), "--format", "word2vec-txt",
+    args = [sys.executable, "-m", "word2vec", "export", "-m", str(txt_model), "--format", "word2vec-txt",
             "-o", "/dev/fd/1", "-q"]
     done = subprocess.run(args, capture_output=True, env=dict(os.environ, PYTHONPATH=str(ROOT)), timeout=60)
     assert done.returncode == 0, done.stderr
@@ -221,7 +221,7 @@ def test_export_to_an_open_descriptor_streams(tmp_path, txt_model):
 
 @pytest.mark.parametrize("fmt", ["word2vec-txt", "word2vec-bin"])
 def test_export_dash_writes_stdout(tmp_path, txt_model, fmt):
-    result = run(["export", txt_model, "--format", fmt, "-o", "-", "-q"])
+    result = run(["export", "-m", txt_model, "--format", fmt, "-o", "-", "-q"])
     assert result.exit_code == 0
     formats.write_word2vec(tmp_path / "want", WORDS, VECTORS, binary=fmt == "word2vec-bin")
     assert result.stdout_bytes == (tmp_path / "want").read_bytes()
@@ -230,7 +230,7 @@ def test_export_dash_writes_stdout(tmp_path, txt_model, fmt):
 @pytest.mark.parametrize("suffix,opener", [(".gz", gzip.open), (".bz2", bz2.open), (".xz", lzma.open)])
 def test_export_compresses_by_suffix(tmp_path, txt_model, suffix, opener):
     out = tmp_path / f"out.vec{suffix}"
-    assert run(["export", txt_model, "--format", "word2vec-txt", "-o", out, "-q"]).exit_code == 0
+    assert run(["export", "-m", txt_model, "--format", "word2vec-txt", "-o", out, "-q"]).exit_code == 0
     with opener(out) as handle:
         assert handle.read() == txt_model.read_bytes()
     assert run(["similar", "cat", "--model", out, "-k", "1"]).exit_code == 0  # and it reads back
@@ -402,7 +402,7 @@ def test_export_on_a_full_disk_says_so_and_keeps_the_old_file(tmp_path):
     formats.write_word2vec(big, [f"w{i}" for i in range(2000)], np.ones((2000, 50), np.float32), binary=False)
     with tiny_disk(tmp_path / "disk") as disk:
         (disk / "vectors.bin").write_bytes(b"the previous file")
-        result = run(["export", big, "--format", "word2vec-bin", "-o", disk / "vectors.bin"])
+        result = run(["export", "-m", big, "--format", "word2vec-bin", "-o", disk / "vectors.bin"])
         assert result.exit_code == 1
         assert result.stderr == f"Error: cannot write {disk / 'vectors.bin'}: no space left on device\n"
         assert os.listdir(disk) == ["vectors.bin"] and (disk / "vectors.bin").read_bytes() == b"the previous file"

@@ -11,8 +11,8 @@ import click
 
 from . import __version__
 from . import config as config_mod
-from .cli_common import quiet_option, report_error, show_progress, warn
-from .errors import Interrupted, W2VError
+from .cli_common import quiet_option, report_error, train_reporter, warn
+from .errors import ConfigError, Interrupted, W2VError
 
 
 class W2VGroup(click.Group):
@@ -65,6 +65,36 @@ def cli():
     """
 
 
+# train's flags for the keys people expect as flags: (flag, config key, type, metavar)
+SHORTHANDS = (
+    ("--dim", "model.vector_size", int, "N"), ("--epochs", "train.epochs", int, "N"),
+    ("--window", "model.window", int, "N"), ("--min-count", "vocab.min_count", int, "N"),
+    ("--negative", "model.negative", int, "N"), ("--sample", "vocab.sample", float, "X"),
+    ("--alpha", "train.alpha", float, "X"), ("--threads", "train.threads", int, "N"),
+    ("--seed", "train.seed", int, "N"), ("--arch", "model.arch", str, "skipgram|cbow"),
+    ("--loss", "model.loss", str, "neg|hs|softmax"),
+)
+
+
+def shorthand_options(func):
+    """One option per SHORTHANDS row, default None (not given)."""
+    for flag, key, kind, metavar in reversed(SHORTHANDS):
+        func = click.option(flag, type=kind, metavar=metavar, help=f"Shorthand for --set {key}=…")(func)
+    return func
+
+
+def shorthand_overrides(values, assignments):
+    """{"section.key": value} of the shorthand flags given; a --set of the same key is ambiguous."""
+    overrides = {key: values[flag[2:].replace("-", "_")] for flag, key, _, _ in SHORTHANDS}
+    overrides = {key: value for key, value in overrides.items() if value is not None}
+    flags = {key: flag for flag, key, _, _ in SHORTHANDS}
+    for assignment in assignments:
+        key = assignment.partition("=")[0].strip()
+        if key in overrides:
+            raise ConfigError(f"--set {key}=… and {flags[key]} both set {key}; give only one of them")
+    return overrides
+
+
 @cli.command()
 @click.argument("corpus", nargs=-1)
 @click.option("--config", "config_path", type=click.Path(dir_okay=False), help="YAML file with the keys to change.")
@@ -74,10 +104,18 @@ def cli():
 @click.option("--vocab", "vocab_path", help="Use this word<TAB>count vocabulary instead of counting.")
 @click.option("--resume", "resume_dir", metavar="DIR",
               help="Continue the interrupted run whose checkpoint is in DIR (its config is used).")
-@click.option("--progress", is_flag=True, help="Show the progress bar even when stderr is not a terminal.")
+@click.option("--progress", is_flag=True, help="Show progress even when stderr is not a terminal.")
+@shorthand_options
 @quiet_option
-def train(corpus, config_path, assignments, output, vocab_path, resume_dir, progress, quiet):
+def train(corpus, config_path, assignments, output, vocab_path, resume_dir, progress, quiet, **shorthands):
     """Train vectors on CORPUS files (`-` is stdin; .gz, .bz2 and .xz are read transparently).
+
+    Each config key is set by, from weakest to strongest: its default, --config FILE,
+    then --set or its shorthand flag (--dim 300 is --set model.vector_size=300); giving
+    both for one key is refused.
+
+    On a terminal a progress bar runs on stderr; elsewhere one line per epoch
+    (epoch, mean loss, words/s, elapsed), and with --progress a line every few seconds too.
 
     Ctrl-C or SIGTERM saves a checkpoint first; `--resume DIR` continues from it
     (give the corpus again when it was read from stdin).
@@ -85,18 +123,20 @@ def train(corpus, config_path, assignments, output, vocab_path, resume_dir, prog
     from . import api
     from . import training as train_mod
 
-    reporter = train_mod.Reporter(progress=show_progress(quiet, progress), log=(lambda m: None) if quiet else warn)
+    reporter = train_reporter(quiet, progress)
     hooks = api.evaluation_hooks(reporter)
+    overrides = shorthand_overrides(shorthands, assignments)
     if resume_dir:
-        if config_path or assignments or vocab_path:
+        if config_path or assignments or vocab_path or overrides:
             raise click.UsageError("--resume takes the config and vocabulary from the checkpoint; "
-                                   "drop --config, --set and --vocab")
+                                   "drop --config, --set, its shorthand flags and --vocab")
         output = resume_dir
         _, _, metrics = train_mod.resume(resume_dir, list(corpus) or None, reporter, hooks)
     else:
         if not corpus:
             raise click.UsageError("give at least one CORPUS file (or - for stdin)")
         config = config_mod.resolve(config_path, assignments)
+        config = config.with_overrides(overrides) if overrides else config
         vocab = train_mod.load_vocab(vocab_path) if vocab_path else None
         inputs = [path for path in (config_path, vocab_path) if path]
         _, _, metrics = train_mod.train(list(corpus), config, output, reporter, vocab, hooks, inputs)
@@ -106,10 +146,12 @@ def train(corpus, config_path, assignments, output, vocab_path, resume_dir, prog
 
 @cli.command()
 @click.option("--seed", default=0, show_default=True, help="Seed of the random test data.")
-def gradcheck(seed):
+@quiet_option
+def gradcheck(seed, quiet):
     """Check every gradient of the reference model by finite differences.
 
     Prints name<TAB>max_relative_error<TAB>ok|FAIL; exits 1 if any check fails.
+    It prints nothing on stderr, so --quiet changes nothing (every command takes it).
     """
     from . import gradcheck as checks
 

@@ -3,11 +3,12 @@
 import json
 import os
 import sys
+import time
 import warnings
 
 import click
 
-from .errors import UnknownWordError
+from .errors import UnknownWordError, escape_controls, quote_word
 
 DEFAULT_MODEL = "model"
 
@@ -18,14 +19,20 @@ def default_model():
 
 
 model_option = click.option(
-    "--model", "model_path", default=default_model, show_default="$W2V_MODEL or ./model",
-    metavar="PATH", help="A model directory, or a .bin/.txt/.vec file in the C tool's formats.",
+    "--model", "-m", "model", default=default_model, show_default="$W2V_MODEL or ./model", metavar="PATH",
+    help="The model: a model directory, or a .bin/.txt/.vec file in the C tool's formats.",
 )
+loading_options = [
+    click.option("--limit", type=click.IntRange(min=1), metavar="N",
+                 help="Load only the first N vectors (the most frequent words)."),
+    click.option("--no-header", is_flag=True, help="The text model file has no `W d` header line."),
+]
+
+
 def model_options(func):
-    """--model PATH plus the loading options for files in the C formats (--limit, --no-header)."""
-    func = click.option("--no-header", is_flag=True, help="The text model file has no `W d` header line.")(func)
-    func = click.option("--limit", type=click.IntRange(min=1), metavar="N",
-                        help="Load only the first N vectors (the most frequent words).")(func)
+    """--model/-m PATH plus the loading options for files in the C formats (--limit, --no-header)."""
+    for option in reversed(loading_options):
+        func = option(func)
     return model_option(func)
 
 
@@ -55,6 +62,12 @@ format_option = click.option(
 quiet_option = click.option("--quiet", "-q", is_flag=True, help="Print nothing on stderr but errors.")
 
 
+def topn_option(default, help, least=1):
+    """-k/--topn N: how many nearest neighbours; the one meaning of -k in every command."""
+    return click.option("-k", "--topn", default=default, show_default=True, type=click.IntRange(min=least),
+                        metavar="N", help=help)
+
+
 def echo(line):
     """Write one line of data to stdout."""
     click.echo(line)
@@ -66,7 +79,8 @@ def warn(message):
 
 
 def report_error(message):
-    click.echo(f"Error: {message}", err=True)
+    """One `Error: …` line on stderr; control characters in the message (a hostile word) are escaped."""
+    click.echo(f"Error: {escape_controls(message)}", err=True)
 
 
 def queries(args):
@@ -81,18 +95,30 @@ def queries(args):
 
 
 class Tally:
-    """Counts the queries that failed, so the exit status can be 1 at the end."""
+    """Counts the queries that failed, so the exit status can be 1 at the end.
 
-    def __init__(self):
+    With --format json a failed query still prints one object, {"query": …, "error": …}, so
+    the lines of the output match the queries one for one.
+    """
+
+    def __init__(self, fmt="tsv"):
+        self.fmt = fmt
         self.failures = 0
 
-    def run(self, func, *args):
+    def run(self, query, func, *args):
+        """`func(*args)`, or None after reporting an unknown word."""
         try:
             return func(*args)
         except UnknownWordError as exc:
-            report_error(str(exc))
-            self.failures += 1
+            self.fail(query, str(exc), {"error": "not in vocabulary", "word": exc.word})
             return None
+
+    def fail(self, query, message, fields):
+        """Report one failed query: `Error: message` on stderr and, for JSON, its object on stdout."""
+        report_error(message)
+        self.failures += 1
+        if self.fmt == "json":
+            echo(json.dumps({"query": query, **fields}, ensure_ascii=False))
 
     def exit(self):
         if self.failures:
@@ -126,13 +152,47 @@ def _cell(value):
     return "" if value is None else str(value)
 
 
-def show_progress(quiet, progress):
-    """Progress bars only on a terminal, unless --progress; never with --quiet."""
-    if quiet:
-        return False
-    if progress:
-        return True
+def _stderr_is_terminal():
     try:
         return sys.stderr.isatty()
     except (AttributeError, ValueError):
         return False
+
+
+def train_reporter(quiet, progress, every=5.0):
+    """How `w2v train` reports: a bar on a terminal; elsewhere a line per epoch, and with --progress
+    a plain line every `every` seconds (a log file gets lines, not a bar's \\r frames)."""
+    from .training import Reporter
+
+    if quiet:
+        return Reporter(progress=False, log=lambda message: None)
+    if _stderr_is_terminal():
+        return Reporter(progress=True, log=warn)
+    return Reporter(progress=progress, log=warn, on_epoch=_epoch_line,
+                    bar_factory=lambda total, initial: PlainProgress(total, initial, warn, every))
+
+
+def _epoch_line(record, epochs, elapsed):
+    warn(f"epoch {record['epoch']}/{epochs}: loss {record['loss']:.4f}, "
+         f"{record['words_per_sec']:,.0f} words/s, {elapsed:.1f}s elapsed")
+
+
+class PlainProgress:
+    """The part of tqdm's interface the training loop uses, as a plain line every `every` seconds
+    (the first at the first update, so a log shows at once that training has started)."""
+
+    def __init__(self, total, initial, log, every):
+        self.total, self.n, self.log, self.every = total, initial, log, every
+        self.last = None
+
+    def update(self, words):
+        self.n += words
+
+    def set_postfix_str(self, text, refresh=False):
+        """The loop sets the figures after each update: the time to write a line, when one is due."""
+        if self.last is None or time.monotonic() - self.last >= self.every:
+            self.last = time.monotonic()
+            self.log(f"training: {self.n / max(self.total, 1):.0%} ({self.n:,} of {self.total:,} words), {text}")
+
+    def close(self):
+        pass

@@ -1,16 +1,17 @@
 """CLI commands for the C tool's remaining features: phrases and word classes."""
 
+import json
 import sys
 import time
 
 import click
 
-from .cli_common import echo, model_option, quiet_option, warn
+from .cli_common import echo, format_option, load_model, model_option, quiet_option, warn
 from .fileio import open_output
 
 
 @click.command()
-@click.argument("corpus", default="-", required=False)
+@click.argument("corpus", nargs=-1)
 @click.option("--threshold", type=float, default=None,
               help="Join a pair when its score is above this. [default: 100; 0.5 with --scoring npmi]")
 @click.option("--min-count", default=5, show_default=True, type=click.IntRange(min=1),
@@ -24,10 +25,11 @@ from .fileio import open_output
 @click.option("--lowercase", is_flag=True, help="Lowercase the text first.")
 @quiet_option
 def phrases(corpus, threshold, min_count, delimiter, scoring, max_pairs, save_phrases, lowercase, quiet):
-    """Join frequent word pairs of CORPUS (`-` or none: stdin) into phrases and write the text to stdout.
+    """Join frequent word pairs of CORPUS files (`-` or none: stdin) into phrases; write the text to stdout.
 
-    Two passes, as the C tool's word2phrase: count words and pairs, then rewrite
-    greedily left to right. Pairs never span a line break; lines stay lines. Run it
+    Two passes, as the C tool's word2phrase: count words and pairs over all the files,
+    then rewrite each in turn, greedily left to right. Pairs never span a line break
+    or the end of a file; lines stay lines. Run it
     again on its own output for longer phrases:
 
     \b
@@ -38,7 +40,7 @@ def phrases(corpus, threshold, min_count, delimiter, scoring, max_pairs, save_ph
     options = phrases_mod.PhraseOptions(threshold, min_count, delimiter, scoring, max_pairs, lowercase)
     started = time.perf_counter()
     out = sys.stdout.buffer
-    counts, found = phrases_mod.run(corpus, out, options, warn=None if quiet else warn)
+    counts, found = phrases_mod.run(list(corpus) or ["-"], out, options, warn=None if quiet else warn)
     out.flush()
     if save_phrases:
         with open_output(save_phrases, "wb") as handle:
@@ -51,22 +53,24 @@ def phrases(corpus, threshold, min_count, delimiter, scoring, max_pairs, save_ph
 
 @click.command()
 @model_option
-@click.option("-k", "classes", required=True, type=click.IntRange(min=1), help="Number of classes.")
+@click.option("--classes", "-n", required=True, type=click.IntRange(min=1), metavar="N", help="Number of classes.")
 @click.option("--seed", default=1, show_default=True, type=click.IntRange(min=0), help="Seed of the k-means++ start.")
 @click.option("--iterations", default=10, show_default=True, type=click.IntRange(min=1),
               help="Most rounds of k-means (stops earlier when nothing moves).")
-def cluster(model_path, classes, seed, iterations):
-    """Group the words into -k classes by k-means on unit vectors; print word<TAB>class.
+@format_option
+@quiet_option
+def cluster(model, classes, seed, iterations, fmt, quiet):
+    """Group the words into N classes by k-means on unit vectors; print word<TAB>class.
 
-    Rows are sorted by class, then word, as the C tool's -classes output.
+    Rows are sorted by class, then word, as the C tool's -classes output; with
+    --format json, one {"word": …, "class": …} object per line.
     """
     from . import cluster as cluster_mod
-    from . import vectors
 
-    words = vectors.load(model_path)
+    words = load_model(model, quiet=quiet)
     labels = cluster_mod.kmeans(words.normed, classes, seed=seed, iterations=iterations)
     for word, label in cluster_mod.sorted_classes(words.words, labels):
-        echo(f"{word}\t{label}")
+        echo(json.dumps({"word": word, "class": label}, ensure_ascii=False) if fmt == "json" else f"{word}\t{label}")
 
 
 COMMANDS = [phrases, cluster]

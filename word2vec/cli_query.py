@@ -6,7 +6,8 @@ import math
 import click
 
 from .cli_common import (Tally, echo, emit_ranked, emit_records, format_option, load_model, model_options, queries,
-                         report_error)
+                         quiet_option, topn_option, warn)
+from .errors import quote_word
 from .evaluate import METHODS
 
 ANALOGY_COLUMNS = ("section", "correct", "questions", "skipped", "accuracy")
@@ -21,14 +22,20 @@ method_option = click.option(
 @click.command()
 @click.argument("words", nargs=-1)
 @model_options
-@click.option("-k", "--topn", default=10, show_default=True, type=click.IntRange(min=1), help="Neighbours per word.")
+@topn_option(10, "Neighbours per word.")
 @format_option
-def similar(words, model_path, limit, no_header, topn, fmt):
-    """Nearest neighbours of each WORD by cosine similarity (stdin lines when no WORD is given)."""
-    vectors = load_model(model_path, limit, no_header)
-    tally = Tally()
+@quiet_option
+def similar(words, model, limit, no_header, topn, fmt, quiet):
+    """Nearest neighbours of each WORD by cosine similarity (stdin lines when no WORD is given).
+
+    An unknown word is an `Error: …` line on stderr (with a close spelling when there is one);
+    with --format json it also gets {"query": …, "error": "not in vocabulary", "word": …},
+    so each query has one output line. The exit status is then 1.
+    """
+    vectors = load_model(model, limit, no_header, quiet)
+    tally = Tally(fmt)
     for word in queries(words):
-        results = tally.run(vectors.most_similar, word, (), topn)
+        results = tally.run(word, vectors.most_similar, word, (), topn)
         if results is not None:
             emit_ranked(word, results, fmt)
     tally.exit()
@@ -38,22 +45,24 @@ def similar(words, model_path, limit, no_header, topn, fmt):
 @click.argument("words", nargs=-1)
 @model_options
 @method_option
-@click.option("-k", "--topn", default=1, show_default=True, type=click.IntRange(min=1), help="Answers per question.")
+@topn_option(1, "Answers per question.")
 @format_option
-def analogy(words, model_path, limit, no_header, method, topn, fmt):
+@quiet_option
+def analogy(words, model, limit, no_header, method, topn, fmt, quiet):
     """Complete "A is to B as C is to ?": `w2v analogy man king woman` answers queen.
 
     The order is that of the sentence: man is to king as woman is to (queen). The three
     words are never answers; -k 1 by default gives just the best answer. With no WORDS, each stdin line is one question `a b c`.
     Output: `a b c<TAB>answer<TAB>score` rows (best first), or with --format json
-    {"query": "a b c", "similar": [{"word": …, "score": …}]} per question.
+    {"query": "a b c", "similar": [{"word": …, "score": …}]} per question (or
+    {"query": …, "error": …} for a question that cannot be answered).
     """
     if words and len(words) != 3:
         raise click.UsageError(f"give three words A B C (or none, to read 'a b c' lines from stdin); got {len(words)}")
-    vectors = load_model(model_path, limit, no_header)
-    tally = Tally()
+    vectors = load_model(model, limit, no_header, quiet)
+    tally = Tally(fmt)
     for question in _word_groups(words, tally, 3, 3, "three words 'a b c'"):
-        results = tally.run(vectors.analogy, *question, method, topn)
+        results = tally.run(" ".join(question), vectors.analogy, *question, method, topn)
         if results is not None:
             emit_ranked(" ".join(question), results, fmt)
     tally.exit()
@@ -63,21 +72,26 @@ def analogy(words, model_path, limit, no_header, method, topn, fmt):
 @click.argument("words", nargs=-1)
 @model_options
 @format_option
-def outlier(words, model_path, limit, no_header, fmt):
+@quiet_option
+def outlier(words, model, limit, no_header, fmt, quiet):
     """The word of WORDS that fits least: the farthest from their mean (gensim's doesnt_match).
 
     With no WORDS, each stdin line is one set of words. Output: `words<TAB>outlier`
-    per set, or with --format json {"query": "words", "outlier": …}.
+    per set, or with --format json {"query": "words", "outlier": …}. Unknown words are
+    left out with a warning, as gensim does; a set with fewer than two known words is an error.
     """
     if len(words) == 1:
         raise click.UsageError("give at least two words (or none, to read one set of words per stdin line)")
-    vectors = load_model(model_path, limit, no_header)
-    tally = Tally()
+    vectors = load_model(model, limit, no_header, quiet)
+    tally = Tally(fmt)
     for group in _word_groups(words, tally, 2, None, "at least two words"):
-        word = tally.run(vectors.doesnt_match, group)
+        query = " ".join(group)
+        word = tally.run(query, vectors.doesnt_match, group)
         if word is None:
             continue
-        query = " ".join(group)
+        if not quiet:
+            for unknown in dict.fromkeys(w for w in group if w not in vectors):
+                warn(f"warning: {quote_word(unknown)} is not in the vocabulary; left out of {quote_word(query)}")
         echo(json.dumps({"query": query, "outlier": word}, ensure_ascii=False) if fmt == "json" else f"{query}\t{word}")
     tally.exit()
 
@@ -90,8 +104,8 @@ def _word_groups(words, tally, least, most, wanted):
     for line in queries(()):
         group = line.split()
         if len(group) < least or (most is not None and len(group) > most):
-            report_error(f"expected {wanted} on a line, got {len(group)}: {line[:60]!r}")
-            tally.failures += 1
+            tally.fail(line, f"expected {wanted} on a line, got {len(group)}: {quote_word(line[:60])}",
+                       {"error": f"expected {wanted}"})
         else:
             yield group
 
@@ -108,7 +122,8 @@ def eval_group():
               help="Only the N most frequent words take part, as questions and as answers.")
 @method_option
 @format_option
-def eval_analogy(questions, model_path, limit, no_header, restrict, method, fmt):
+@quiet_option
+def eval_analogy(questions, model, limit, no_header, restrict, method, fmt, quiet):
     """Analogy accuracy on QUESTIONS (`-` is stdin), as word2vec's compute-accuracy and gensim.
 
     QUESTIONS holds `: section` lines, each followed by `a b c d` lines (a is to b as c is to d).
@@ -118,7 +133,7 @@ def eval_analogy(questions, model_path, limit, no_header, restrict, method, fmt)
     One row per section, then `semantic`, `syntactic` (the sections named gram*) and `total`:
     section, correct, questions (answered), skipped, accuracy.
     """
-    vectors = load_model(model_path, limit, no_header)
+    vectors = load_model(model, limit, no_header, quiet)
     sections = vectors.evaluate_analogies(questions, restrict=restrict, method=method)
     emit_records(_for_format(sections, fmt), fmt, ANALOGY_COLUMNS)
 
@@ -127,14 +142,15 @@ def eval_analogy(questions, model_path, limit, no_header, restrict, method, fmt)
 @click.argument("files", nargs=-1, required=True)
 @model_options
 @format_option
-def eval_similarity(files, model_path, limit, no_header, fmt):
+@quiet_option
+def eval_similarity(files, model, limit, no_header, fmt, quiet):
     """Correlation of cosine similarity with human scores, one row per FILE (WordSim-353, SimLex, …).
 
     FILE lines hold `word1 word2 score`, separated by tabs or commas; `#` comments and a header
     line are skipped, and words match case-insensitively. Pairs with a word out of the vocabulary
     are left out. Columns: file, spearman, pearson, pairs (used), oov (the share left out, 0 to 1).
     """
-    vectors = load_model(model_path, limit, no_header)
+    vectors = load_model(model, limit, no_header, quiet)
     scores = [vectors.evaluate_pairs(path) for path in files]  # all first: a bad file leaves stdout empty
     emit_records(_for_format(scores, fmt), fmt, PAIRS_COLUMNS)
 

@@ -8,18 +8,12 @@ import numpy as np
 import yaml
 
 from . import formats, modeldir
-from .cli_common import Tally, echo, load_model, model_options, queries, quiet_option, warn
+from .cli_common import (Tally, echo, loading_options, load_model, model_option, model_options, queries, quiet_option,
+                         topn_option, warn)
 from .errors import DataError
 
 _BLOCK_LINES = 1 << 14  # lines written to stdout at a time
 EXPORT_FORMATS = ["word2vec-bin", "word2vec-txt", "npy", "projector"]
-
-
-def _loading_options(func):
-    """--limit and --no-header, for the commands that take MODEL as an argument."""
-    func = click.option("--no-header", is_flag=True, help="The text model file has no `W d` header line.")(func)
-    return click.option("--limit", type=click.IntRange(min=1), metavar="N",
-                        help="Load only the first N vectors (the most frequent words).")(func)
 
 
 def _load(path, limit=None, no_header=False, quiet=False):
@@ -99,19 +93,18 @@ def _merge_shards(paths, lowercase):
 # --- export -----------------------------------------------------------------------------
 
 @click.command()
-@click.argument("model")
+@model_options
 @click.option("--format", "fmt", required=True, type=click.Choice(EXPORT_FORMATS), help="The format to write.")
 @click.option("--output", "-o", required=True, metavar="PATH",
               help="The file (word2vec-bin, word2vec-txt) or folder (npy, projector) to write.")
-@_loading_options
 @quiet_option
-def export(model, fmt, output, limit, no_header, quiet):
-    """Write the vectors of MODEL (a model directory or a C-format file) in another format.
+def export(model, limit, no_header, fmt, output, quiet):
+    """Write the vectors of the model (--model: a model directory or a C-format file) in another format.
 
     \b
     word2vec-bin  the C tool's binary format (gensim, fastText, … read it)
     word2vec-txt  the C tool's text format, 9 significant digits (exact float32)
-    npy           a model directory: vectors.npy and vocab.tsv (counts 0 if MODEL has none)
+    npy           a model directory: vectors.npy and vocab.tsv (counts 0 if the model has none)
     projector     vectors.tsv and metadata.tsv for https://projector.tensorflow.org
     """
     vectors = _load(model, limit, no_header, quiet)
@@ -144,17 +137,17 @@ def _export_model_dir(source, output, vectors):
 @click.argument("words", nargs=-1)
 @model_options
 @quiet_option
-def vectors_command(words, model_path, limit, no_header, quiet):
+def vectors_command(words, model, limit, no_header, quiet):
     """Print `word v1 v2 …` for each WORD (stdin lines when no WORD is given).
 
     The lines are those of the C text format: values with 9 significant digits,
     which read back as the very same float32. Unknown words are reported on
     stderr and make the exit status 1.
     """
-    table = _load(model_path, limit, no_header, quiet)
+    table = _load(model, limit, no_header, quiet)
     tally = Tally()
     for word in queries(words):
-        row = tally.run(table.__getitem__, word)
+        row = tally.run(word, table.__getitem__, word)
         if row is not None:
             # the text format's own formatter: the same digits as vectors.txt, in bulk
             click.echo(formats._pack_text([word.encode() + b" "], row[np.newaxis], " "), nl=False)
@@ -164,25 +157,26 @@ def vectors_command(words, model_path, limit, no_header, quiet):
 # --- info -------------------------------------------------------------------------------
 
 @click.command()
-@click.argument("model")
+@model_option
 @click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True,
               help="text: for reading; json: one JSON object.")
-@click.option("--no-header", is_flag=True, help="The text model file has no `W d` header line.")
-def info(model, fmt, no_header):
-    """Describe MODEL: vocabulary size, dimensions, config, training metrics, file sizes.
+@loading_options[1]
+@quiet_option
+def info(model, fmt, no_header, quiet):
+    """Describe the model: vocabulary size, dimensions, config, training metrics, file sizes.
 
-    MODEL is a model directory or a file in the C formats (of which only the
+    --model is a model directory or a file in the C formats (of which only the
     header is read, unless --no-header).
     """
-    facts = _directory_facts(model) if os.path.isdir(model) else _file_facts(model, no_header)
+    facts = _directory_facts(model, quiet) if os.path.isdir(model) else _file_facts(model, no_header, quiet)
     if fmt == "json":
         echo(json.dumps(facts, ensure_ascii=False))
     else:
         _write_lines(line + "\n" for line in _describe(facts))
 
 
-def _directory_facts(folder):
-    vectors = load_model(folder)
+def _directory_facts(folder, quiet=False):
+    vectors = load_model(folder, quiet=quiet)
     facts = {"path": folder, "kind": "model directory", "words": len(vectors), "dimensions": vectors.vector_size}
     config = os.path.join(folder, "config.yaml")
     if os.path.isfile(config):
@@ -227,10 +221,10 @@ def _summarize_metrics(metrics):
     return {"training": training, **({"evaluation": evaluation} if evaluation else {})}
 
 
-def _file_facts(path, no_header):
+def _file_facts(path, no_header, quiet=False):
     """Words and dimensions from the header of a C-format file (the whole file without one)."""
     if no_header:
-        vectors = _load(path, no_header=True)
+        vectors = _load(path, no_header=True, quiet=quiet)
         count, dim, kind = len(vectors), vectors.vector_size, "word2vec-txt (no header)"
     else:
         count, dim, kind = _read_header(path)
@@ -332,17 +326,15 @@ def _human_size(size):
 # --- plots ------------------------------------------------------------------------------
 
 @click.command()
-@click.argument("model")
 @click.argument("words", nargs=-1)
+@model_options
 @click.option("--output", "-o", required=True, metavar="FILE", help="The image to write (.png, .svg or .pdf).")
-@click.option("-k", "--topn", default=5, show_default=True, type=click.IntRange(min=0),
-              help="Nearest neighbours drawn around each word.")
-@_loading_options
+@topn_option(5, "Nearest neighbours drawn around each word.", least=0)
 @quiet_option
-def plot(model, words, output, topn, limit, no_header, quiet):
+def plot(words, model, limit, no_header, output, topn, quiet):
     """Draw WORDS (stdin lines when none is given) and their neighbours on a 2-D PCA map.
 
-    Needs matplotlib: pip install "w2v[plot]". Unknown words are reported and left
+    Needs matplotlib (pip install matplotlib). Unknown words are reported and left
     out; the exit status is then 1.
     """
     from . import plot as plot_mod
@@ -351,7 +343,7 @@ def plot(model, words, output, topn, limit, no_header, quiet):
     plot_mod.image_format(output)
     table = _load(model, limit, no_header, quiet)
     tally = Tally()
-    known = [word for word in queries(words) if tally.run(table.__getitem__, word) is not None]
+    known = [word for word in queries(words) if tally.run(word, table.__getitem__, word) is not None]
     if not known:
         raise DataError("no word to draw: give words that are in the vocabulary")
     title = f"{len(dict.fromkeys(known))} words and their {topn} nearest neighbours ({os.path.basename(os.path.abspath(model))})"
@@ -362,11 +354,11 @@ def plot(model, words, output, topn, limit, no_header, quiet):
 
 
 @click.command("plot-loss")
-@click.argument("model")
+@model_option
 @click.option("--output", "-o", required=True, metavar="FILE", help="The image to write (.png, .svg or .pdf).")
 @quiet_option
 def plot_loss(model, output, quiet):
-    """Draw the mean loss of each training epoch, from MODEL/metrics.json (or a metrics.json file)."""
+    """Draw the mean loss of each training epoch, from the model's metrics.json (--model may name that file)."""
     from . import plot as plot_mod
 
     plot_mod.check_available()

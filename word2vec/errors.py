@@ -1,5 +1,23 @@
 """The project's own error types; the CLI turns each into one `Error: …` line."""
 
+import unicodedata
+
+_UNSAFE = {"Cc", "Cf", "Cs", "Zl", "Zp"}  # controls, format marks (bidi overrides), lone surrogates, breaks
+
+
+def escape_controls(text):
+    """`text` with control and format characters escaped as repr does (\\n, \\x1b, \\u202e, \\udc80).
+
+    Letters of every script stay as they are; only what could break a line or drive a
+    terminal is escaped, so a hostile word prints as one harmless line.
+    """
+    return "".join(repr(ch)[1:-1] if unicodedata.category(ch) in _UNSAFE else ch for ch in str(text))
+
+
+def quote_word(word):
+    """A word for a message: in single quotes, with control characters escaped."""
+    return f"'{escape_controls(word)}'"
+
 
 class W2VError(Exception):
     """Base of every error w2v reports to a user; `exit_code` is the process status."""
@@ -20,9 +38,10 @@ class DataError(W2VError):
 class UnknownWordError(W2VError, KeyError):
     """A query word that is not in the vocabulary."""
 
-    def __init__(self, word):
-        super().__init__(f"'{word}' is not in the vocabulary")
-        self.word = word
+    def __init__(self, word, suggestion=None):
+        hint = f" (did you mean {quote_word(suggestion)}?)" if suggestion else ""
+        super().__init__(f"{quote_word(word)} is not in the vocabulary{hint}")
+        self.word, self.suggestion = word, suggestion
 
     def __str__(self):
         return self.args[0]

@@ -205,17 +205,24 @@ class PairTable:
 
 def count(handle, path, options, warn=None, chunk_bytes=_CHUNK):
     """First pass: count words and the adjacent pairs within each line. Returns Counts."""
+    return count_files([(handle, path)], options, warn, chunk_bytes)
+
+
+def count_files(sources, options, warn=None, chunk_bytes=_CHUNK):
+    """`count` over several (handle, path) sources in turn; a pair never spans two files."""
     index = defaultdict()
     index.default_factory = index.__len__  # a new word gets the next free id
     word_counts = np.zeros(0, np.int64)
     table = PairTable(options.max_pairs, warn)
-    last, n_tokens = -1, 0
-    for tokens, breaks in pieces(handle, path, options.lowercase, chunk_bytes):
-        ids = np.fromiter(map(index.__getitem__, tokens), np.int64, len(tokens))
-        ext, inside = _pairs_in_piece(ids, breaks, last)
-        table.add((ext[:-1][inside] << 32) | ext[1:][inside])
-        word_counts = _grow(word_counts, len(index)) + np.bincount(ids, minlength=len(index))
-        last, n_tokens = _next_last(ids, breaks, last), n_tokens + len(ids)
+    n_tokens = 0
+    for handle, path in sources:
+        last = -1
+        for tokens, breaks in pieces(handle, path, options.lowercase, chunk_bytes):
+            ids = np.fromiter(map(index.__getitem__, tokens), np.int64, len(tokens))
+            ext, inside = _pairs_in_piece(ids, breaks, last)
+            table.add((ext[:-1][inside] << 32) | ext[1:][inside])
+            word_counts = _grow(word_counts, len(index)) + np.bincount(ids, minlength=len(index))
+            last, n_tokens = _next_last(ids, breaks, last), n_tokens + len(ids)
     table.flush()
     return Counts(dict(index), _grow(word_counts, len(index)), table.keys, table.counts, n_tokens)
 
@@ -314,13 +321,23 @@ def _render(tokens, breaks, joins, line_has_tokens, delimiter):
     return "".join(map(str.__add__, separators, tokens)) + tail
 
 
-def run(path, out, options, warn=None, chunk_bytes=_CHUNK):
-    """Both passes over `path` (`-` is stdin): write the rewritten text to `out`; return (Counts, Phrases)."""
+def run(paths, out, options, warn=None, chunk_bytes=_CHUNK):
+    """Both passes over the files `paths` (`-` is stdin): write the rewritten text of each in turn to
+    `out`; return (Counts, Phrases). One path may be given as a string."""
     options.check()
-    with rereadable(path) as reopen:
-        with reopen() as handle:
-            counts = count(handle, path, options, warn, chunk_bytes)
+    paths = [paths] if isinstance(paths, str) else list(paths)
+    with contextlib.ExitStack() as stack:
+        openers = [stack.enter_context(rereadable(path)) for path in paths]
+        counts = count_files(_opened(openers, paths), options, warn, chunk_bytes)
         phrases = select(counts, options)
-        with reopen() as handle:
-            rewrite(handle, path, counts, phrases, out, options, chunk_bytes)
+        for reopen, path in zip(openers, paths):
+            with reopen() as handle:
+                rewrite(handle, path, counts, phrases, out, options, chunk_bytes)
     return counts, phrases
+
+
+def _opened(openers, paths):
+    """(handle, path) for each file, opened one at a time (each closed before the next opens)."""
+    for reopen, path in zip(openers, paths):
+        with reopen() as handle:
+            yield handle, path

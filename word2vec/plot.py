@@ -18,7 +18,7 @@ def check_available():
     try:
         import matplotlib.figure  # noqa: F401
     except ImportError:
-        raise W2VError('plotting needs matplotlib: pip install "w2v[plot]"') from None
+        raise W2VError("plotting needs matplotlib: pip install matplotlib") from None
 
 
 def _figure():

@@ -30,10 +30,25 @@ class Corpus:
 
 @dataclass
 class Reporter:
-    """Where the loop reports: a progress bar factory and a line logger (both stderr)."""
+    """Where the loop reports (stderr): a line logger, a progress bar, and a hook per finished epoch.
+
+    `bar_factory(total, initial)` replaces the tqdm bar (the CLI's plain lines when stderr is a file);
+    `on_epoch(record, epochs, elapsed)` gets each epoch's metrics.json record and the seconds so far.
+    """
 
     progress: bool = False
     log: callable = field(default=lambda message: print(message, file=sys.stderr))
+    bar_factory: callable = None
+    on_epoch: callable = None
+
+    def bar(self, total, initial):
+        """A progress bar over `total` words, of which `initial` are done (disabled unless `progress`)."""
+        if self.progress and self.bar_factory is not None:
+            return self.bar_factory(total, initial)
+        from tqdm import tqdm
+
+        return tqdm(total=total, initial=initial, unit="w", unit_scale=True, disable=not self.progress,
+                    file=sys.stderr, desc="training", dynamic_ncols=True, smoothing=0.1)
 
 
 def read_corpus(paths, config, workdir, vocab=None):
@@ -147,7 +162,9 @@ class Trainer:
     def warm_up(self, state):
         """Compile (or load from cache) the kernel before the clock starts."""
         if not _kernel_cached(self.kernel):
-            self.reporter.log("compiling the training kernel (first run only; later runs load it from the cache)…")
+            model = self.config.model
+            self.reporter.log(f"compiling the {model.arch}/{model.loss} training kernel, about 10 s "
+                              "(once for each arch and loss; later runs load it from the cache)…")
         scratch = (state.w_in[:1].copy(), state.w_out[:1].copy(), state.rngs[0].copy(), np.zeros(3))
         self.kernel(scratch[0], scratch[1], self.data.ids, self.data.ends, 0, 0, self.tables,
                     self.params(0, 0), scratch[2], scratch[3])
@@ -246,15 +263,14 @@ class Trainer:
             "words": int(words), "seconds": round(seconds, 4), "words_per_sec": round(float(words) / max(seconds, 1e-9), 1),
         })
         self._update_bar(state, bar)
+        if self.reporter.on_epoch is not None:
+            elapsed = sum(record["seconds"] for record in state.metrics)
+            self.reporter.on_epoch(state.metrics[-1], self.config.train.epochs, elapsed)
         state.tallies[:] = 0.0
         state.epoch, state.job, state.epoch_seconds = state.epoch + 1, 0, 0.0
 
     def _progress_bar(self, state):
-        from tqdm import tqdm
-
-        return tqdm(total=self.config.train.epochs * self.total_words, initial=state.epoch * self.total_words,
-                    unit="w", unit_scale=True, disable=not self.reporter.progress, file=sys.stderr,
-                    desc="training", dynamic_ncols=True, smoothing=0.1)
+        return self.reporter.bar(self.config.train.epochs * self.total_words, state.epoch * self.total_words)
 
     def _update_bar(self, state, bar):
         loss_sum, predictions, words = state.tallies.sum(axis=0)

@@ -1,5 +1,6 @@
 """Trained word vectors and their queries (most_similar, analogy, similarity, doesnt_match), as gensim's."""
 
+import difflib
 import os
 
 import numpy as np
@@ -8,6 +9,8 @@ from . import evaluate, formats
 from .errors import ConfigError, DataError, UnknownWordError, W2VError
 
 _NORM_ROWS = 1 << 16  # rows normalized at a time, to bound the float temporaries
+_CLOSE_WORDS = 10_000  # "did you mean": the most frequent words searched for a close spelling
+_CLOSE_LENGTH = 40  # … and only for a query word up to this long (difflib is quadratic in length)
 
 
 class Vectors:
@@ -35,6 +38,7 @@ class Vectors:
         self.index = dict(zip(reversed(self.words), range(len(self.words) - 1, -1, -1)))
         self._normed = None
         self._inverse_norms = None
+        self._folded = None
 
     @classmethod
     def load(cls, path, limit=None, header=True):
@@ -89,7 +93,21 @@ class Vectors:
         try:
             return self.index[word]
         except (KeyError, TypeError):
-            raise UnknownWordError(word) from None
+            raise UnknownWordError(word, self.suggest(word) if isinstance(word, str) else None) from None
+
+    def suggest(self, word):
+        """A known word spelt like `word`, or None: the most frequent one equal to it ignoring case,
+        else a close spelling among the 10,000 most frequent words (difflib, cutoff 0.8)."""
+        if self._folded is None:
+            self._folded = {}
+            for known in self.words:
+                self._folded.setdefault(known.casefold(), known)
+        if word.casefold() in self._folded:
+            return self._folded[word.casefold()]
+        if not word or len(word) > _CLOSE_LENGTH:
+            return None
+        close = difflib.get_close_matches(word, self.words[:_CLOSE_WORDS], n=1, cutoff=0.8)
+        return close[0] if close else None
 
     def _unit(self, rows):
         """The unit vectors of `rows`, float32 (len(rows), d)."""
@@ -171,13 +189,20 @@ class Vectors:
         return float(unit[0] @ unit[1])
 
     def doesnt_match(self, words):
-        """The word farthest from the mean of the words' unit vectors (ties: the alphabetically first)."""
+        """The word farthest from the mean of the words' unit vectors (ties: the alphabetically first).
+
+        Unknown words are left out, as gensim's; UnknownWordError names one when fewer than two
+        known words remain (or none, given a single word).
+        """
         words = list(words)
         if not words:
             raise W2VError("doesnt_match needs at least one word")
-        unit = self._unit([self._row(word) for word in words])
+        known = [word for word in words if word in self]
+        if len(known) < min(2, len(words)):
+            self._row(next(word for word in words if word not in self))  # raises, with a suggestion
+        unit = self._unit([self._row(word) for word in known])
         distances = unit @ _unit(unit.mean(axis=0))
-        return min(zip(distances.tolist(), words))[1]
+        return min(zip(distances.tolist(), known))[1]
 
     def evaluate_analogies(self, path, restrict=30000, method="add"):
         """Analogy accuracy per section; see `evaluate.evaluate_analogies`."""
