@@ -1,0 +1,179 @@
+"""Hostile input through the command line: each case ends in one `Error: …` line, fast, leaving the user's files as they were."""
+
+import time
+
+import pytest
+import yaml
+from click.testing import CliRunner
+
+from word2vec import config
+from word2vec.cli import cli
+
+ROOT = config.__file__.rsplit("/", 2)[0]
+FAST = 5.0  # seconds; the cases that hang or grow without bound would take minutes
+
+
+def run(args, input=None):
+    started = time.perf_counter()
+    result = CliRunner().invoke(cli, [str(a) for a in args], input=input)
+    result.seconds = time.perf_counter() - started
+    assert result.exception is None or isinstance(result.exception, SystemExit), repr(result.exception)
+    assert "Traceback" not in result.output
+    return result
+
+
+def fails(args, status, message, input=None):
+    """`w2v ARGS` exits with `status` and the one stderr line `Error: <message>` (or one containing it), fast."""
+    result = run(args, input)
+    assert result.exit_code == status, (result.exit_code, result.output)
+    lines = result.stderr.splitlines()
+    assert len(lines) == 1 and lines[0].startswith("Error: "), result.stderr
+    assert message in lines[0], lines[0]
+    assert len(lines[0]) < 400, lines[0]
+    assert result.seconds < FAST, result.seconds
+    return lines[0]
+
+
+def snapshot(folder):
+    return {str(p.relative_to(folder)): p.read_bytes() if p.is_file() else None for p in sorted(folder.rglob("*"))}
+
+
+@pytest.fixture
+def corpus(tmp_path):
+    path = tmp_path / "corpus.txt"
+    path.write_text("the cat sat on the mat\nthe dog sat on the log\n" * 30)
+    return path
+
+
+def train_fails(tmp_path, args, status, message):
+    """`w2v train` fails as `fails` says and leaves the folder as it was (no model, no lock)."""
+    before = snapshot(tmp_path)
+    line = fails(["train", *args, "-o", tmp_path / "model", "-q"], status, message)
+    assert snapshot(tmp_path) == before
+    return line
+
+
+# --- config values: every key has a range a real run could use --------------------------
+
+@pytest.mark.parametrize("assignment, message", [
+    ("model.window=100000000", "config key 'model.window' must be at most 1000; got 100000000"),
+    ("model.negative=1000000000", "config key 'model.negative' must be at most 1000; got 1000000000"),
+    ("train.threads=100000000", "config key 'train.threads' must be at most 1024; got 100000000"),
+    ("model.ns_exponent=1000", "config key 'model.ns_exponent' must be at most 2.0; got 1000.0"),
+    ("model.vector_size=1000000", "config key 'model.vector_size' must be at most 10000"),
+    ("train.epochs=1000000000", "config key 'train.epochs' must be at most 1000"),
+    ("vocab.sample=5", "config key 'vocab.sample' must be at most 1.0"),
+    ("train.alpha=1e30", "config key 'train.alpha' must be at most 1.0"),
+    ("corpus.max_sentence_length=10000000000", "config key 'corpus.max_sentence_length' must be at most 1000000"),
+    ("vocab.max_size=10000000000", "config key 'vocab.max_size' must be at most 100000000"),
+    ("train.checkpoint_every=1e12", "config key 'train.checkpoint_every' must be at most 31536000"),
+    ("eval.restrict=10000000000", "config key 'eval.restrict' must be at most 100000000"),
+])
+def test_out_of_range_values_are_refused_before_anything_runs(tmp_path, corpus, assignment, message):
+    train_fails(tmp_path, [corpus, "--set", assignment], 2, message)
+
+
+def test_every_number_key_has_a_range():
+    for section in config.SECTIONS.values():
+        for f in config.dataclasses.fields(section):
+            if f.metadata["min"] is not None:
+                assert f.metadata["max"] is not None, f.name
+
+
+def test_a_long_value_is_cut_in_the_message(tmp_path, corpus):
+    line = train_fails(tmp_path, [corpus, "--set", "train.seed=" + "x" * 4000], 2, "must be an integer, got 'xxx")
+    assert len(line) < 160
+
+
+def test_a_long_unknown_key_is_cut_in_the_message(tmp_path, corpus):
+    line = train_fails(tmp_path, [corpus, "--set", "train." + "e" * 5000 + "=1"], 2, "unknown config key 'train.eee")
+    assert len(line) < 250
+
+
+def test_unknown_key_lists_the_keys_of_its_section(tmp_path, corpus):
+    train_fails(tmp_path, [corpus, "--set", "model.windw=3"], 2,
+                "unknown config key 'model.windw' (did you mean 'model.window'?); the keys of model are arch, "
+                "loss, vector_size, window, negative, ns_exponent, cbow_mean")
+
+
+# --- YAML: alias bombs, nesting, duplicate keys --------------------------------------------
+
+BOMB = "[&a [1,1,1,1,1,1,1,1,1], &b [*a,*a,*a,*a,*a,*a,*a,*a,*a], &c [*b,*b,*b,*b,*b,*b,*b,*b,*b], " \
+       "&d [*c,*c,*c,*c,*c,*c,*c,*c,*c], &e [*d,*d,*d,*d,*d,*d,*d,*d,*d], &f [*e,*e,*e,*e,*e,*e,*e,*e,*e]]"
+
+
+def test_alias_bomb_in_set_is_refused_fast(tmp_path, corpus):
+    line = train_fails(tmp_path, [corpus, "--set", "eval.similarity=" + BOMB], 2,
+                       "more than 10000 values once its aliases are expanded")
+    assert line.startswith("Error: --set eval.similarity: cannot parse value '[&a [1,")
+
+
+def test_alias_bomb_in_a_config_file_is_refused_fast(tmp_path, corpus):
+    (tmp_path / "bomb.yaml").write_text(f"eval:\n  similarity: {BOMB}\n")
+    train_fails(tmp_path, [corpus, "--config", tmp_path / "bomb.yaml"], 2,
+                f"config file {tmp_path / 'bomb.yaml'}: more than 10000 values once its aliases are expanded")
+
+
+def test_recursive_alias_is_refused(tmp_path, corpus):
+    train_fails(tmp_path, [corpus, "--set", "eval.similarity=&a [*a]"], 2, "an alias refers to the value that holds it")
+
+
+def test_deep_nesting_is_refused(tmp_path, corpus):
+    train_fails(tmp_path, [corpus, "--set", "eval.similarity=" + "[" * 100000], 2, "is longer than 4096 characters")
+    train_fails(tmp_path, [corpus, "--set", "eval.similarity=" + "[" * 50], 2, "nested deeper than 10 levels")
+
+
+def test_huge_config_file_is_refused_unread(tmp_path, corpus):
+    (tmp_path / "big.yaml").write_text("# padding\n" * 200_000)
+    train_fails(tmp_path, [corpus, "--config", tmp_path / "big.yaml"], 2, "is larger than 1 MiB")
+
+
+@pytest.mark.parametrize("text, message", [
+    ("model:\n  window: 3\ntrain:\n  epochs: 2\nmodel:\n  negative: 4\n", "'model' appears twice (lines 1 and 5)"),
+    ("train:\n  epochs: 2\n  epochs: 3\n", "'epochs' appears twice (lines 2 and 3)"),
+])
+def test_duplicate_sections_and_keys_are_refused(tmp_path, corpus, text, message):
+    (tmp_path / "dup.yaml").write_text(text)
+    train_fails(tmp_path, [corpus, "--config", tmp_path / "dup.yaml"], 2, message)
+
+
+# --- paths in a config file, and `w2v config` ---------------------------------------------
+
+def test_paths_in_a_config_file_are_relative_to_its_folder(tmp_path, monkeypatch):
+    (tmp_path / "configs").mkdir()
+    (tmp_path / "data").mkdir()
+    (tmp_path / "data" / "pairs.tsv").write_text("a\tb\t1\n")
+    path = tmp_path / "configs" / "c.yaml"
+    path.write_text("eval:\n  analogy: ../data/q.txt\n  similarity: [../data/pairs.tsv, /abs/p.tsv]\n")
+    monkeypatch.chdir(tmp_path / "data")
+    cfg = config.resolve("../configs/c.yaml", ["eval.analogy=mine.txt"])
+    assert cfg.eval.similarity == ["pairs.tsv", "/abs/p.tsv"]
+    assert cfg.eval.analogy == "mine.txt"  # --set stays relative to the working directory
+    (tmp_path / "elsewhere").mkdir()
+    monkeypatch.chdir(tmp_path / "elsewhere")
+    assert config.resolve(path).eval.similarity == [str(tmp_path / "data" / "pairs.tsv"), "/abs/p.tsv"]
+
+
+def test_bundled_demo_config_finds_its_questions_from_anywhere(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    cfg = config.resolve(f"{ROOT}/configs/demo.yaml")
+    with open(cfg.eval.analogy) as handle:
+        assert handle.readline().startswith(":")
+
+
+def test_config_command_prints_the_defaults_with_comments():
+    result = run(["config"])
+    assert result.exit_code == 0 and result.stderr == ""
+    assert config.from_dict(yaml.safe_load(result.stdout)) == config.Config()
+    keys = [line for line in result.stdout.splitlines() if line.startswith("  ")]
+    assert len(keys) == len(config._all_keys())
+    assert all(" # " in line for line in keys)
+    assert "  window: 5" in result.stdout and "(1 to 1000)" in result.stdout
+
+
+# --- gradcheck --------------------------------------------------------------------------
+
+def test_gradcheck_negative_seed_is_a_usage_error():
+    result = run(["gradcheck", "--seed", "-1"])
+    assert result.exit_code == 2
+    assert result.stderr.splitlines()[-1] == "Error: Invalid value for '--seed': -1 is not in the range 0<=x<=4294967295."
