@@ -250,8 +250,8 @@ def test_vocab_round_trip(tmp_path):
 @pytest.mark.parametrize("content,problem", [
     (b"", "empty vocabulary file"),
     (b"a\t1\nb 2\n", r"line 2: expected 'word<TAB>count'"),
-    (b"a\t1\nb\tmany\n", r"line 2: count b'many' is not a whole number"),
-    (b"a\t1\nb\t-2\n", r"line 2: count b'-2' is not a whole number"),
+    (b"a\t1\nb\tmany\n", r"line 2: count 'many' is not a whole number"),
+    (b"a\t1\nb\t-2\n", r"line 2: count '-2' is not a whole number"),
     (b"a\t1\nb\t2\na\t3\n", r"line 3: duplicate word 'a'"),
     (b"a\t1\n\nb\t2\n", r"line 2: expected 'word<TAB>count'"),
     (b"a\t1\n\xff\t2\n", r"line 2: the word is not valid UTF-8"),

@@ -177,3 +177,42 @@ def test_gradcheck_negative_seed_is_a_usage_error():
     result = run(["gradcheck", "--seed", "-1"])
     assert result.exit_code == 2
     assert result.stderr.splitlines()[-1] == "Error: Invalid value for '--seed': -1 is not in the range 0<=x<=4294967295."
+
+
+# --- vocabulary counts --------------------------------------------------------------------
+
+def test_merge_of_counts_past_int64_is_one_error(tmp_path):
+    shards = [tmp_path / f"shard{i}.tsv" for i in range(11)]  # each near 10^18, their sum past 2^63
+    for shard in shards:
+        shard.write_text("the\t900000000000000000\ncat\t3\n")
+    before = snapshot(tmp_path)
+    fails(["vocab", "--merge", *shards], 1,
+          "the merged counts add up to more than 9223372036854775807 (2^63 - 1), more than w2v can count "
+          "('the' alone has 9900000000000000000)")
+    assert snapshot(tmp_path) == before
+
+
+def test_vocab_file_whose_counts_sum_past_int64_is_refused(tmp_path, corpus):
+    (tmp_path / "v.tsv").write_text("".join(f"w{i}\t900000000000000000\n" for i in range(11)))
+    train_fails(tmp_path, [corpus, "--vocab", tmp_path / "v.tsv"], 1,
+                f"{tmp_path / 'v.tsv'}: the counts add up to more than 9223372036854775807")
+
+
+@pytest.mark.parametrize("count", ["-5", "1.5", "1e3", "99999999999999999999", "\x1b[31m"])
+def test_vocab_counts_that_are_not_whole_numbers(tmp_path, corpus, count):
+    (tmp_path / "v.tsv").write_text(f"the\t{count}\n")
+    line = train_fails(tmp_path, [corpus, "--vocab", tmp_path / "v.tsv"], 1, "line 1: count '")
+    assert "is not a whole number from 0 to 10^18 - 1" in line and "b'" not in line
+
+
+def test_vocab_with_all_zero_counts_is_refused_before_training(tmp_path, corpus):
+    (tmp_path / "v.tsv").write_text("the\t0\ncat\t0\n")
+    train_fails(tmp_path, [corpus, "--vocab", tmp_path / "v.tsv"], 1, "every count in the vocabulary is 0")
+
+
+@pytest.mark.parametrize("exponent", ["-2", "2"])
+def test_zero_counts_and_extreme_exponents_give_finite_tables_and_no_warning(tmp_path, corpus, exponent):
+    (tmp_path / "v.tsv").write_text("the\t0\ncat\t7\nsat\t900000000000000000\non\t1\n")
+    result = run(["train", corpus, "--vocab", tmp_path / "v.tsv", "-o", tmp_path / "m", "-q",
+                  "--set", f"model.ns_exponent={exponent}", "--set", "train.epochs=1", "--set", "model.vector_size=4"])
+    assert result.exit_code == 0 and result.stderr == "", result.stderr

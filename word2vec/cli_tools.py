@@ -95,6 +95,10 @@ def _merge_shards(paths, lowercase):
         for word, count in zip(words, counts.tolist()):
             word = word.lower() if lowercase else word
             totals[word] = totals.get(word, 0) + count
+    if sum(totals.values()) > formats.MAX_COUNT:
+        word = max(totals, key=totals.get)
+        raise DataError(f"the merged counts add up to more than {formats.MAX_COUNT} (2^63 - 1), more than w2v "
+                        f"can count ({word!r} alone has {totals[word]})")
     return list(totals), np.fromiter(totals.values(), np.int64, len(totals))
 
 

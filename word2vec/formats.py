@@ -28,6 +28,7 @@ _EXPONENTS = _table(["e%+03d" % e for e in range(-99, 100)])
 _POWER_ZERO = 60
 _POWERS = np.array([float(f"1e{k}") for k in range(-_POWER_ZERO, _POWER_ZERO + 1)])  # correctly rounded
 _COMPRESSED = (".gz", ".bz2", ".xz")
+MAX_COUNT = 2**63 - 1  # counts and their sums are int64
 
 
 def write_word2vec(path, words, vectors, binary):
@@ -390,6 +391,8 @@ def read_vocab(path):
         seen.add(word)
         words.append(word)
         counts[number - 1] = count
+    if len(counts) * int(counts.max()) > MAX_COUNT and sum(counts.tolist()) > MAX_COUNT:
+        raise DataError(f"{name}: the counts add up to more than {MAX_COUNT} (2^63 - 1), more than w2v can count")
     return words, counts
 
 
@@ -398,7 +401,8 @@ def _vocab_line(name, number, line):
     if len(fields) != 2 or not fields[0]:
         raise DataError(f"{name}: line {number}: expected 'word<TAB>count', got {line[:40]!r}")
     if not fields[1].isdigit() or len(fields[1]) > 18:
-        raise DataError(f"{name}: line {number}: count {fields[1][:20]!r} is not a whole number")
+        shown = fields[1][:20].decode("utf-8", errors="replace")
+        raise DataError(f"{name}: line {number}: count {shown!r} is not a whole number from 0 to 10^18 - 1")
     try:
         return fields[0].decode("utf-8"), int(fields[1])
     except UnicodeDecodeError:
