@@ -116,7 +116,7 @@ def test_text_without_header(tmp_path):
     words, vectors = formats.read_word2vec(tmp_path / "glove.txt", header=False, limit=2)
     assert words == ["a", "b"]
     np.testing.assert_array_equal(vectors, [[1, 2, 3], [4, 5, 6]])
-    with pytest.raises(DataError, match=r"glove.txt: first line .*header=False"):
+    with pytest.raises(DataError, match=r"glove.txt: first line .*needs --no-header$"):
         formats.read_word2vec(tmp_path / "glove.txt")
 
 
@@ -222,7 +222,7 @@ def test_binary_with_extra_data_or_garbage(tmp_path):
 
 
 def test_bad_arguments_and_missing_file(tmp_path):
-    with pytest.raises(ConfigError, match="header=False"):
+    with pytest.raises(ConfigError, match="--no-header is for text files"):
         formats.read_word2vec(tmp_path / "v.bin", header=False)
     with pytest.raises(ConfigError, match="limit"):
         formats.read_word2vec(tmp_path / "v.bin", limit=-1)

@@ -216,3 +216,63 @@ def test_zero_counts_and_extreme_exponents_give_finite_tables_and_no_warning(tmp
     result = run(["train", corpus, "--vocab", tmp_path / "v.tsv", "-o", tmp_path / "m", "-q",
                   "--set", f"model.ns_exponent={exponent}", "--set", "train.epochs=1", "--set", "model.vector_size=4"])
     assert result.exit_code == 0 and result.stderr == "", result.stderr
+
+
+# --- model files: non-finite vectors, repeated words, files of other programs --------------
+
+def write_vectors(path, rows, binary):
+    """A C-format file of (word, values) rows, written by hand so that NaN and repeats get in."""
+    import numpy as np
+    out = [f"{len(rows)} {len(rows[0][1])}\n".encode()]
+    for word, values in rows:
+        if binary:
+            out.append(word.encode() + b" " + np.asarray(values, "<f4").tobytes() + b"\n")
+        else:
+            out.append((word + " " + " ".join(str(v) for v in values) + "\n").encode())
+    path.write_bytes(b"".join(out))
+    return path
+
+
+ROWS = [("king", [1.0, 0.0]), ("queen", [0.9, 0.1]), ("man", [0.5, 0.5])]
+
+
+@pytest.mark.parametrize("suffix", [".txt", ".bin"])
+@pytest.mark.parametrize("value", [float("nan"), float("inf"), float("-inf")])
+def test_model_file_with_a_non_finite_vector_names_the_word(tmp_path, suffix, value):
+    rows = ROWS + [("bad\x1bword", [value, 1.0])]
+    path = write_vectors(tmp_path / f"v{suffix}", rows, suffix == ".bin")
+    fails(["similar", "king", "--model", path], 1,
+          f"{path}: the vector of 'bad\\x1bword' (record 4) holds NaN or infinity; w2v loads finite vectors only")
+
+
+@pytest.mark.parametrize("suffix", [".txt", ".bin"])
+def test_model_file_with_a_repeated_word_is_refused(tmp_path, suffix):
+    path = write_vectors(tmp_path / f"v{suffix}", ROWS + [("queen", [0.0, 1.0])], suffix == ".bin")
+    fails(["similar", "king", "--model", path], 1,
+          f"{path}: 'queen' is listed twice (records 2 and 4); w2v needs each word once")
+    fails(["export", path, "--format", "npy", "-o", tmp_path / "out"], 1, "'queen' is listed twice")
+    assert not (tmp_path / "out").exists()
+
+
+@pytest.mark.parametrize("name, head, message", [
+    ("w.model", b"\x80\x04\x95\x10\x00\x00\x00\x00", "a gensim pickle file: w2v never loads pickles; in gensim run "
+                                                     "`kv.save_word2vec_format(path, binary=True)`"),
+    ("w.kv", b"\x80\x02cgensim.models", "a gensim pickle file: w2v never loads pickles"),
+    ("cc.en.300.bin", (793712314).to_bytes(4, "little") + (12).to_bytes(4, "little"),
+     "a fastText .bin model, which w2v cannot load yet; load the .vec file fastText writes beside it"),
+    ("vectors.npy", b"\x93NUMPY\x01\x00", "a .npy array without words; give its model directory"),
+])
+def test_files_of_other_programs_are_named(tmp_path, name, head, message):
+    path = tmp_path / name
+    path.write_bytes(head + bytes(200))
+    fails(["similar", "king", "--model", path], 1, f"{path}: {message}")
+
+
+def test_no_python_keyword_in_loader_errors(tmp_path):
+    path = tmp_path / "glove.txt"
+    path.write_text("king 1 0 0\nqueen 0 1 0\n")
+    line = fails(["similar", "king", "--model", path], 1, "needs --no-header")
+    assert "header=" not in line
+    line = fails(["export", write_vectors(tmp_path / "v.bin", ROWS, True), "--no-header", "--format", "npy",
+                  "-o", tmp_path / "o"], 2, "--no-header is for text files")
+    assert "header=" not in line
