@@ -276,3 +276,97 @@ def test_no_python_keyword_in_loader_errors(tmp_path):
     line = fails(["export", write_vectors(tmp_path / "v.bin", ROWS, True), "--no-header", "--format", "npy",
                   "-o", tmp_path / "o"], 2, "--no-header is for text files")
     assert "header=" not in line
+
+
+# --- tampered checkpoints -------------------------------------------------------------------
+
+@pytest.fixture
+def interrupted(tmp_path, corpus):
+    """A run stopped after its first job: its folder holds checkpoint.npz."""
+    import signal
+
+    from word2vec import training
+    from word2vec.errors import Interrupted
+
+    def stop(trainer, state):
+        trainer.stop_signal = signal.SIGINT
+
+    cfg = config.resolve(None, ["train.threads=1", "model.vector_size=4", "train.epochs=3", "vocab.min_count=1",
+                                "train.checkpoint_every=0"])
+    quiet = training.Reporter(progress=False, log=lambda message: None)
+    with pytest.raises(Interrupted):
+        training.train([str(corpus)], cfg, str(tmp_path / "run"), quiet, hooks=training.Hooks(on_job=stop))
+    return tmp_path / "run"
+
+
+def tamper(folder, change):
+    from word2vec import modeldir
+
+    arrays, meta = modeldir.load_checkpoint(str(folder))
+    change(arrays, meta)
+    modeldir.save_checkpoint(str(folder), arrays, meta)
+
+
+def resume_fails(folder, problem):
+    before = snapshot(folder)
+    line = fails(["train", "--resume", folder, "-q"], 1, f"{folder / 'checkpoint.npz'}: corrupt checkpoint ({problem}")
+    assert snapshot(folder) == before
+    return line
+
+
+def _set(key, value):
+    def change(arrays, meta):
+        meta[key] = value
+    return change
+
+
+def _negate_count(arrays, meta):
+    arrays["counts"][0] = -5
+
+
+def _nan_tally(arrays, meta):
+    arrays["tallies"][0, 0] = float("nan")
+
+
+def _nan_weight(arrays, meta):
+    arrays["w_in"][1, 0] = float("inf")
+
+
+def _nan_metric(arrays, meta):
+    meta["metrics"][0]["seconds"] = float("nan")
+
+
+@pytest.mark.parametrize("change, problem", [
+    (_negate_count, "negative word counts"),
+    (_nan_tally, "tallies that are negative, NaN or infinite"),
+    (_nan_weight, "w_in holds NaN or infinity"),
+    (_set("epoch_seconds", float("nan")), "epoch_seconds nan is not a finite number of seconds"),
+    (_set("epoch_seconds", float("inf")), "epoch_seconds inf is not a finite number of seconds"),
+    (_set("epoch_seconds", -3.0), "epoch_seconds -3.0 is not a finite number of seconds"),
+    (_nan_metric, "metrics entry {"),
+    (_set("metrics", []), "0 epochs of metrics for 1 finished epochs"),
+    (_set("threads", 100_000_000), "bad words, paths, threads, epoch or job"),
+])
+def test_tampered_checkpoint_values_are_refused(interrupted, change, problem):
+    tamper(interrupted, change)
+    resume_fails(interrupted, problem)
+
+
+def test_checkpoint_job_past_the_end_is_refused(interrupted):
+    tamper(interrupted, _set("job", 1_000_000))
+    resume_fails(interrupted, "job 1000000, but an epoch of this corpus has 1 jobs")
+
+
+def test_checkpoint_with_a_huge_zip_member_is_refused_unread(interrupted):
+    import zipfile
+
+    path = interrupted / "checkpoint.npz"
+    with zipfile.ZipFile(path) as archive:
+        members = {info.filename: archive.read(info) for info in archive.infolist()}
+    header = members["w_in.npy"][:128]
+    with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as archive:
+        for name, data in members.items():
+            archive.writestr(name, header + bytes(200 << 20) if name == "w_in.npy" else data)
+    assert path.stat().st_size < 2 << 20  # 200 MB of zeros deflate to a fraction of a MB
+    line = resume_fails(interrupted, "'w_in.npy' claims 2097")
+    assert "it was not written by w2v" in line
