@@ -145,7 +145,8 @@ def train(corpus, config_path, assignments, output, vocab_path, resume_dir, prog
 
 
 @cli.command()
-@click.option("--seed", default=0, show_default=True, help="Seed of the random test data.")
+@click.option("--seed", default=0, show_default=True, type=click.IntRange(0, 2**32 - 1),
+              help="Seed of the random test data.")
 @quiet_option
 def gradcheck(seed, quiet):
     """Check every gradient of the reference model by finite differences.
@@ -160,6 +161,17 @@ def gradcheck(seed, quiet):
         click.echo(line)
     if not all(ok for _, _, ok in rows):
         sys.exit(1)
+
+
+@cli.command("config")
+@quiet_option
+def config_command(quiet):
+    """Print the default config as commented YAML (each key's meaning and range), to start a file from.
+
+    \b
+    w2v config > my.yaml    # then keep only the keys you change
+    """
+    click.echo(config_mod.commented_yaml(), nl=False)
 
 
 def _register():

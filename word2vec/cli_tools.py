@@ -5,12 +5,11 @@ import os
 
 import click
 import numpy as np
-import yaml
 
-from . import formats, modeldir
+from . import formats, modeldir, safe_yaml
 from .cli_common import (Tally, echo, loading_options, load_model, model_option, model_options, queries, quiet_option,
                          topn_option, warn)
-from .errors import DataError
+from .errors import ConfigError, DataError
 
 _BLOCK_LINES = 1 << 14  # lines written to stdout at a time
 EXPORT_FORMATS = ["word2vec-bin", "word2vec-txt", "npy", "projector"]
@@ -87,6 +86,10 @@ def _merge_shards(paths, lowercase):
         for word, count in zip(words, counts.tolist()):
             word = word.lower() if lowercase else word
             totals[word] = totals.get(word, 0) + count
+    if sum(totals.values()) > formats.MAX_COUNT:
+        word = max(totals, key=totals.get)
+        raise DataError(f"the merged counts add up to more than {formats.MAX_COUNT} (2^63 - 1), more than w2v "
+                        f"can count ({word!r} alone has {totals[word]})")
     return list(totals), np.fromiter(totals.values(), np.int64, len(totals))
 
 
@@ -180,7 +183,7 @@ def _directory_facts(folder, quiet=False):
     facts = {"path": folder, "kind": "model directory", "words": len(vectors), "dimensions": vectors.vector_size}
     config = os.path.join(folder, "config.yaml")
     if os.path.isfile(config):
-        facts["config"] = _read_data(config, yaml.safe_load)
+        facts["config"] = _read_data(config, safe_yaml.safe_load)
     metrics = os.path.join(folder, "metrics.json")
     if os.path.isfile(metrics):
         facts.update(_summarize_metrics(_read_data(metrics, json.load)))
@@ -194,7 +197,7 @@ def _read_data(path, parse):
     try:
         with open(path, encoding="utf-8") as handle:
             data = parse(handle)
-    except (OSError, ValueError, yaml.YAMLError) as exc:  # UnicodeDecodeError and JSON errors are ValueErrors
+    except (OSError, ValueError, ConfigError) as exc:  # UnicodeDecodeError and JSON errors are ValueErrors
         raise DataError(f"{path}: cannot read it ({str(exc).splitlines()[0]})") from None
     if not isinstance(data, dict):
         raise DataError(f"{path}: expected a mapping of keys to values")

@@ -28,6 +28,7 @@ _EXPONENTS = _table(["e%+03d" % e for e in range(-99, 100)])
 _POWER_ZERO = 60
 _POWERS = np.array([float(f"1e{k}") for k in range(-_POWER_ZERO, _POWER_ZERO + 1)])  # correctly rounded
 _COMPRESSED = (".gz", ".bz2", ".xz")
+MAX_COUNT = 2**63 - 1  # counts and their sums are int64
 
 
 def write_word2vec(path, words, vectors, binary):
@@ -184,10 +185,11 @@ def read_word2vec(path, binary=None, header=True, limit=None):
     name = os.fspath(path)
     binary = _binary_by_extension(name) if binary is None else binary
     if binary and not header:
-        raise ConfigError("binary word2vec files always have a header; header=False is for text files")
+        raise ConfigError("binary word2vec files always have a header; --no-header is for text files")
     with open_binary(path) as handle:
         src = _Source(handle, name)
         src.more()
+        _refuse_other_formats(src)
         if src.buf.startswith(b"\xef\xbb\xbf"):
             src.pos = 3
         count, dim = _read_header(src) if header else (None, None)
@@ -198,6 +200,22 @@ def read_word2vec(path, binary=None, header=True, limit=None):
     if bad:
         warnings.warn(f"{name}: {bad} word(s) had invalid UTF-8 bytes, replaced by U+FFFD", UnicodeWarning, 2)
     return words, vectors
+
+
+_FASTTEXT_MAGIC = (793712314).to_bytes(4, "little")  # the first int32 of every fastText .bin
+
+
+def _refuse_other_formats(src):
+    """Name the files people mistake for word2vec ones, by their first bytes."""
+    head = src.buf[:8]
+    if head[:1] == b"\x80" and head[1:2] in (b"\x02", b"\x03", b"\x04", b"\x05"):
+        raise src.fail("a gensim pickle file: w2v never loads pickles; in gensim run "
+                       "`kv.save_word2vec_format(path, binary=True)` and load that file")
+    if head[:4] == _FASTTEXT_MAGIC:
+        raise src.fail("a fastText .bin model, which w2v cannot load yet; load the .vec file fastText writes "
+                       "beside it, or run `fasttext print-word-vectors MODEL.bin < words.txt`")
+    if head.startswith(b"\x93NUMPY"):
+        raise src.fail("a .npy array without words; give its model directory (vectors.npy and vocab.tsv)")
 
 
 def _binary_by_extension(name):
@@ -232,7 +250,7 @@ def _read_header(src):
     if end >= 0 and len(fields) == 2 and all(f.isdigit() for f in fields) and int(fields[1]) > 0:
         src.pos, src.line = end + 1, 1
         return int(fields[0]), int(fields[1])
-    hint = "; a text file without one needs --no-header (header=False)" if len(fields) > 2 else ""
+    hint = "; a text file without one needs --no-header" if len(fields) > 2 else ""
     raise src.fail(f"first line should be '<count> <dimension>', got {line[:40]!r}{hint}")
 
 
@@ -390,6 +408,8 @@ def read_vocab(path):
         seen.add(word)
         words.append(word)
         counts[number - 1] = count
+    if len(counts) * int(counts.max()) > MAX_COUNT and sum(counts.tolist()) > MAX_COUNT:
+        raise DataError(f"{name}: the counts add up to more than {MAX_COUNT} (2^63 - 1), more than w2v can count")
     return words, counts
 
 
@@ -398,7 +418,8 @@ def _vocab_line(name, number, line):
     if len(fields) != 2 or not fields[0]:
         raise DataError(f"{name}: line {number}: expected 'word<TAB>count', got {line[:40]!r}")
     if not fields[1].isdigit() or len(fields[1]) > 18:
-        raise DataError(f"{name}: line {number}: count {fields[1][:20]!r} is not a whole number")
+        shown = fields[1][:20].decode("utf-8", errors="replace")
+        raise DataError(f"{name}: line {number}: count {shown!r} is not a whole number from 0 to 10^18 - 1")
     try:
         return fields[0].decode("utf-8"), int(fields[1])
     except UnicodeDecodeError:

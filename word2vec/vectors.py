@@ -7,6 +7,7 @@ import numpy as np
 
 from . import evaluate, formats
 from .errors import ConfigError, DataError, UnknownWordError, W2VError
+from .safe_yaml import show
 
 _NORM_ROWS = 1 << 16  # rows normalized at a time, to bound the float temporaries
 _CLOSE_WORDS = 10_000  # "did you mean": the most frequent words searched for a close spelling
@@ -238,7 +239,25 @@ def load(path, limit=None, header=True):
     if os.path.isdir(path):
         return _load_model_dir(path, limit)
     words, vectors = formats.read_word2vec(path, header=header, limit=limit)
+    _check_loaded(path, words, vectors)
     return Vectors(words, vectors)
+
+
+def _check_loaded(path, words, vectors):
+    """Refuse NaN or infinite vectors and repeated words, naming the first such word."""
+    for start in range(0, len(words), _NORM_ROWS):
+        finite = np.isfinite(vectors[start : start + _NORM_ROWS]).all(axis=1)
+        if not finite.all():
+            row = start + int(np.argmin(finite))
+            raise DataError(f"{path}: the vector of {show(words[row])} (record {row + 1}) holds NaN or infinity; "
+                            "w2v loads finite vectors only")
+    if len(set(words)) != len(words):
+        first = {}
+        for row, word in enumerate(words):
+            if word in first:
+                raise DataError(f"{path}: {show(word)} is listed twice (records {first[word] + 1} and {row + 1}); "
+                                "w2v needs each word once")
+            first[word] = row
 
 
 def _load_model_dir(folder, limit):

@@ -67,7 +67,16 @@ def _empty_message(counts, min_count):
 
 
 def from_counts(words, counts):
-    """A Vocab from a given word list (e.g. `--vocab FILE`), re-sorted by count then word."""
+    """A Vocab from a given word list (e.g. `--vocab FILE`), re-sorted by count then word.
+
+    Training draws its subsampling and noise tables from the counts, so they must not be all 0.
+    """
+    counts = np.asarray(counts, dtype=np.int64)
+    if len(counts) and (counts < 0).any():
+        raise DataError(f"the count of {words[int(np.argmax(counts < 0))]!r} is negative")
+    if len(counts) and not counts.any():
+        raise DataError("every count in the vocabulary is 0, and training needs them (for subsampling and "
+                        "the noise distribution); count the corpus with `w2v vocab CORPUS`")
     vocab, _ = build(list(words), counts, min_count=0)
     return vocab
 
@@ -79,16 +88,28 @@ def keep_probabilities(counts, sample):
     all ones when `sample` is 0. Returns float32 (W,).
     """
     counts = np.asarray(counts, dtype=np.float64)
-    if sample <= 0 or not len(counts):
+    if sample <= 0 or not len(counts) or counts.sum() <= 0:
         return np.ones(len(counts), dtype=np.float32)
     share = counts / counts.sum()
-    keep = (np.sqrt(share / sample) + 1.0) * sample / share
+    keep = np.ones(len(counts))
+    seen = share > 0  # a word counted 0 times (a given vocabulary) is never dropped
+    keep[seen] = (np.sqrt(share[seen] / sample) + 1.0) * sample / share[seen]
     return np.minimum(keep, 1.0).astype(np.float32)
 
 
 def noise_distribution(counts, exponent=0.75):
-    """The negative-sampling distribution: count**exponent, normalized. float64 (W,)."""
-    weights = np.asarray(counts, dtype=np.float64) ** exponent
+    """The negative-sampling distribution: count**exponent, normalized. float64 (W,).
+
+    Computed in log space, so no exponent overflows; words counted 0 times are never drawn,
+    and with every count 0 the distribution is uniform.
+    """
+    counts = np.asarray(counts, dtype=np.float64)
+    seen = counts > 0
+    if not seen.any():
+        return np.full(len(counts), 1.0 / max(len(counts), 1))
+    logs = np.full(len(counts), -np.inf)
+    logs[seen] = exponent * np.log(counts[seen])
+    weights = np.exp(logs - logs[seen].max())
     return weights / weights.sum()
 
 
