@@ -250,7 +250,7 @@ def test_model_file_with_a_repeated_word_is_refused(tmp_path, suffix):
     path = write_vectors(tmp_path / f"v{suffix}", ROWS + [("queen", [0.0, 1.0])], suffix == ".bin")
     fails(["similar", "king", "--model", path], 1,
           f"{path}: 'queen' is listed twice (records 2 and 4); w2v needs each word once")
-    fails(["export", path, "--format", "npy", "-o", tmp_path / "out"], 1, "'queen' is listed twice")
+    fails(["export", "-m", path, "--format", "npy", "-o", tmp_path / "out"], 1, "'queen' is listed twice")
     assert not (tmp_path / "out").exists()
 
 
@@ -273,7 +273,7 @@ def test_no_python_keyword_in_loader_errors(tmp_path):
     path.write_text("king 1 0 0\nqueen 0 1 0\n")
     line = fails(["similar", "king", "--model", path], 1, "needs --no-header")
     assert "header=" not in line
-    line = fails(["export", write_vectors(tmp_path / "v.bin", ROWS, True), "--no-header", "--format", "npy",
+    line = fails(["export", "-m", write_vectors(tmp_path / "v.bin", ROWS, True), "--no-header", "--format", "npy",
                   "-o", tmp_path / "o"], 2, "--no-header is for text files")
     assert "header=" not in line
 
