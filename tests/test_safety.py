@@ -263,6 +263,26 @@ def test_save_phrases_through_a_symlink(tmp_path):
     assert (tmp_path / "phrases.tsv").is_symlink() and (tmp_path / "kept.tsv").read_text() != "old"
 
 
+def test_vocab_output_through_a_symlink_and_compressed(tmp_path):
+    corpus(tmp_path / "corpus.txt")
+    expected = run(["vocab", tmp_path / "corpus.txt", "-q"]).stdout
+    (tmp_path / "kept.tsv").write_text("old")
+    (tmp_path / "vocab.tsv").symlink_to("kept.tsv")
+    assert run(["vocab", tmp_path / "corpus.txt", "-o", tmp_path / "vocab.tsv", "-q"]).exit_code == 0
+    assert (tmp_path / "vocab.tsv").is_symlink() and (tmp_path / "kept.tsv").read_text() == expected
+    assert run(["vocab", tmp_path / "corpus.txt", "-o", tmp_path / "v.tsv.gz", "-q"]).exit_code == 0
+    assert gzip.decompress((tmp_path / "v.tsv.gz").read_bytes()).decode() == expected
+
+
+def test_vocab_output_refuses_a_folder(tmp_path):
+    corpus(tmp_path / "corpus.txt")
+    (tmp_path / "out").mkdir()
+    before = snapshot(tmp_path)
+    result = run(["vocab", tmp_path / "corpus.txt", "-o", tmp_path / "out", "-q"])
+    assert result.exit_code == 1 and result.stderr.startswith("Error: ") and result.stderr.count("\n") == 1
+    assert snapshot(tmp_path) == before
+
+
 # --- 1. the lock -------------------------------------------------------------------------
 
 def test_a_symlink_planted_as_the_lock_never_truncates_its_target(tmp_path):

@@ -40,8 +40,10 @@ def _write_lines(lines):
 @click.option("--max-size", type=click.IntRange(min=1), metavar="N", help="Keep only the N most frequent words.")
 @click.option("--lowercase", is_flag=True, help="Lowercase the words first (as corpus.lowercase).")
 @click.option("--merge", is_flag=True, help="CORPUS files are word<TAB>count shards: add up their counts.")
+@click.option("--output", "-o", default="-", show_default=True, metavar="FILE",
+              help="Write the rows here (atomically; .gz/.bz2/.xz compress) instead of stdout.")
 @quiet_option
-def vocab(corpus, min_count, max_size, lowercase, merge, quiet):
+def vocab(corpus, min_count, max_size, lowercase, merge, output, quiet):
     """Count the words of CORPUS files (`-` or none: stdin); print word<TAB>count.
 
     Rows are sorted by count, most frequent first, then by word. Words are split
@@ -64,7 +66,10 @@ def vocab(corpus, min_count, max_size, lowercase, merge, quiet):
         raise DataError(f"no word occurs at least {min_count} times (the most frequent occurs "
                         f"{int(counts.max())} times); lower --min-count")
     table, _ = vocab_mod.build(words, counts, min_count, max_size)
-    _write_lines(f"{word}\t{count}\n" for word, count in zip(table.words, table.counts.tolist()))
+    if output == "-":
+        _write_lines(f"{word}\t{count}\n" for word, count in zip(table.words, table.counts.tolist()))
+    else:
+        formats.write_vocab(output, table.words, table.counts)
 
 
 def _count_words(paths, lowercase, quiet):
