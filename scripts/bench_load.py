@@ -21,7 +21,8 @@ import numpy as np
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."))
 
-from word2vec import formats, vectors  # noqa: E402
+from word2vec.store import formats
+from word2vec.query import vectors  # noqa: E402
 
 BLOCK = 50_000  # rows generated and written at a time
 

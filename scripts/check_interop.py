@@ -24,8 +24,8 @@ try:
 except ImportError:
     sys.exit("check_interop.py needs gensim: run it in a virtual environment where gensim is installed")
 
-from word2vec import formats
-from word2vec.vectors import load
+from word2vec.store import formats
+from word2vec.query.vectors import load
 
 NON_ASCII = ["café", "naïve", "Zürich", "東京", "Москва", "İstanbul", "🙂", "e\u0301"]  # the last: a combining accent
 

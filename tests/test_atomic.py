@@ -17,7 +17,10 @@ import pytest
 from click.testing import CliRunner
 
 from word2vec import config as config_mod
-from word2vec import fileio, formats, modeldir, training
+from word2vec import fileio
+from word2vec.store import formats
+from word2vec.store import modeldir
+from word2vec.training import loop as training
 from word2vec.cli import cli
 from word2vec.errors import Interrupted, W2VError
 

@@ -17,7 +17,9 @@ from click.testing import CliRunner
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from word2vec import formats, modeldir, training
+from word2vec.store import formats
+from word2vec.store import modeldir
+from word2vec.training import loop as training
 from word2vec import config as config_mod
 from word2vec.cli import cli
 from word2vec.errors import Interrupted

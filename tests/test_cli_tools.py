@@ -12,9 +12,10 @@ import numpy as np
 import pytest
 from click.testing import CliRunner
 
-from word2vec import api, formats
+from word2vec import api
+from word2vec.store import formats
 from word2vec.cli import cli
-from word2vec.vectors import load
+from word2vec.query.vectors import load
 
 ROOT = Path(__file__).resolve().parents[1]
 DEMO = ROOT / "data" / "demo_corpus.txt"
@@ -391,7 +392,7 @@ def test_plot_loss(model, tmp_path):
 
 
 def test_pca_2d_is_exact_on_a_plane():
-    from word2vec import plot
+    from word2vec.query import plot
 
     rng = np.random.default_rng(1)
     plane = rng.standard_normal((2, 6))

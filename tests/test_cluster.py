@@ -1,4 +1,4 @@
-"""Tests of word2vec.cluster and `w2v cluster`: k-means steps against plain loops, purity, output order."""
+"""Tests of word2vec.query.cluster and `w2v cluster`: k-means steps against plain loops, purity, output order."""
 
 import collections
 from pathlib import Path
@@ -8,7 +8,8 @@ import pytest
 from click.testing import CliRunner
 
 import word2vec
-from word2vec import cluster, formats
+from word2vec.query import cluster
+from word2vec.store import formats
 from word2vec.cli import cli
 from word2vec.errors import ConfigError
 

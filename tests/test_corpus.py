@@ -1,4 +1,4 @@
-"""Tests of word2vec.corpus: one streaming pass (tokens, sentences, counts, bad bytes) and the encoding to vocabulary ids."""
+"""Tests of word2vec.text.corpus: one streaming pass (tokens, sentences, counts, bad bytes) and the encoding to vocabulary ids."""
 
 import collections
 import io
@@ -10,7 +10,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from word2vec import corpus
+from word2vec.text import corpus
 from word2vec.errors import DataError
 
 

@@ -5,9 +5,9 @@ import math
 import numpy as np
 import pytest
 
-from word2vec import evaluate
+from word2vec.query import evaluate
 from word2vec.errors import ConfigError, DataError
-from word2vec.vectors import Vectors
+from word2vec.query.vectors import Vectors
 
 
 def _unit_axis(size, *axes):

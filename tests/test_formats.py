@@ -10,7 +10,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from hypothesis.extra import numpy as hnp
 
-from word2vec import formats
+from word2vec.store import formats
 from word2vec.errors import ConfigError, DataError, W2VError
 
 WORDS = ["the", "straße", "日本", "naïve"]

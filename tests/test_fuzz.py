@@ -14,7 +14,10 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from word2vec import config, corpus, formats, modeldir
+from word2vec import config
+from word2vec.text import corpus
+from word2vec.store import formats
+from word2vec.store import modeldir
 from word2vec.errors import W2VError
 
 FUZZ = settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])

@@ -1,8 +1,8 @@
-"""Tests of word2vec.gradcheck: every built-in check passes, and its rows print in the exact CLI format."""
+"""Tests of word2vec.training.gradcheck: every built-in check passes, and its rows print in the exact CLI format."""
 
 import pytest
 
-from word2vec.gradcheck import format_rows, run_all
+from word2vec.training.gradcheck import format_rows, run_all
 
 REQUIRED_NAMES = {
     "sigmoid",

@@ -285,7 +285,7 @@ def interrupted(tmp_path, corpus):
     """A run stopped after its first job: its folder holds checkpoint.npz."""
     import signal
 
-    from word2vec import training
+    from word2vec.training import loop as training
     from word2vec.errors import Interrupted
 
     def stop(trainer, state):
@@ -300,7 +300,7 @@ def interrupted(tmp_path, corpus):
 
 
 def tamper(folder, change):
-    from word2vec import modeldir
+    from word2vec.store import modeldir
 
     arrays, meta = modeldir.load_checkpoint(str(folder))
     change(arrays, meta)

@@ -4,9 +4,9 @@ import numpy as np
 import pytest
 from click.testing import CliRunner
 
-from word2vec import formats
+from word2vec.store import formats
 from word2vec.cli import cli
-from word2vec.vectors import load
+from word2vec.query.vectors import load
 
 gensim_models = pytest.importorskip("gensim.models", reason="gensim interop is checked where gensim is installed")
 KeyedVectors = gensim_models.KeyedVectors

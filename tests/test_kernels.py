@@ -6,8 +6,9 @@ import numpy as np
 import pytest
 from numpy.testing import assert_allclose
 
-from word2vec import kernels, model
-from word2vec import vocab as vocab_mod
+from word2vec.training import kernels
+from word2vec.training import model
+from word2vec.text import vocab as vocab_mod
 
 W, D, ALPHA = 7, 6, 0.05
 NOISE_WORD = 6  # every negative is this word: the "fixed negatives" of the tests

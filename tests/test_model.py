@@ -1,4 +1,4 @@
-"""Tests of the reference losses in word2vec.model: hand-computed values, shapes and finite-difference gradients."""
+"""Tests of the reference losses in word2vec.training.model: hand-computed values, shapes and finite-difference gradients."""
 
 import functools
 import warnings
@@ -8,8 +8,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from word2vec import model
-from word2vec.gradcheck import gradient_check
+from word2vec.training import model
+from word2vec.training.gradcheck import gradient_check
 
 TOLERANCE = 1e-6
 

@@ -1,4 +1,4 @@
-"""Tests of word2vec.pairs: sentence iteration, subsampling, the dynamic window, skip-gram pairs and CBOW windows."""
+"""Tests of word2vec.training.pairs: sentence iteration, subsampling, the dynamic window, skip-gram pairs and CBOW windows."""
 
 import collections
 
@@ -7,7 +7,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from word2vec import pairs
+from word2vec.training import pairs
 
 
 def test_sentences_split_the_ids_at_the_ends():

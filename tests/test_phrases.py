@@ -1,4 +1,4 @@
-"""Tests of word2vec.phrases and `w2v phrases`: word2phrase scores, greedy joins, streaming, pruning, the CLI."""
+"""Tests of word2vec.text.phrases and `w2v phrases`: word2phrase scores, greedy joins, streaming, pruning, the CLI."""
 
 import gzip
 import io
@@ -10,7 +10,7 @@ from click.testing import CliRunner
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from word2vec import phrases
+from word2vec.text import phrases
 from word2vec.cli import cli
 
 TINY = "new york is big\nnew york is old\nin new york\nyork new\n"  # 13 tokens

@@ -15,7 +15,7 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-from word2vec import cli_common
+from word2vec.cli import common as cli_common
 from word2vec.cli import cli
 
 ROOT = Path(__file__).resolve().parents[1]

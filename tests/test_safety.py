@@ -20,7 +20,11 @@ import numpy as np
 import pytest
 from click.testing import CliRunner
 
-from word2vec import api, config as config_mod, fileio, formats, modeldir, plot, training
+from word2vec import api, config as config_mod, fileio
+from word2vec.store import formats
+from word2vec.store import modeldir
+from word2vec.query import plot
+from word2vec.training import loop as training
 from word2vec.cli import cli
 
 ROOT = Path(__file__).resolve().parents[1]

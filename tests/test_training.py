@@ -8,10 +8,10 @@ import numpy as np
 import pytest
 
 from word2vec import config as config_mod
-from word2vec import modeldir
-from word2vec import training
+from word2vec.store import modeldir
+from word2vec.training import loop as training
 from word2vec.errors import DataError, DivergenceError, Interrupted, W2VError
-from word2vec.vectors import load
+from word2vec.query.vectors import load
 
 DEMO = Path(__file__).resolve().parents[1] / "data" / "demo_corpus.txt"
 

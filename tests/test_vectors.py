@@ -5,9 +5,9 @@ import math
 import numpy as np
 import pytest
 
-from word2vec import formats
+from word2vec.store import formats
 from word2vec.errors import ConfigError, DataError, UnknownWordError, W2VError
-from word2vec.vectors import Vectors, load
+from word2vec.query.vectors import Vectors, load
 
 S = 1 / math.sqrt(2)
 

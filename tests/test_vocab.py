@@ -1,4 +1,4 @@
-"""Tests of word2vec.vocab: choosing the vocabulary, subsampling, the noise distribution and its alias table, the Huffman tree."""
+"""Tests of word2vec.text.vocab: choosing the vocabulary, subsampling, the noise distribution and its alias table, the Huffman tree."""
 
 import heapq
 import math
@@ -9,7 +9,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from numpy.testing import assert_allclose
 
-from word2vec import vocab
+from word2vec.text import vocab
 from word2vec.errors import DataError
 
 # --- build ----------------------------------------------------------------------------------

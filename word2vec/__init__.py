@@ -6,9 +6,8 @@
     vectors.most_similar("paris", topn=5)
 """
 
-__version__ = "0.1.0"
-
-from .api import load, resume, train  # noqa: E402
-from .vectors import Vectors  # noqa: E402
+from .api import load, resume, train
+from .query.vectors import Vectors
+from .version import __version__
 
 __all__ = ["load", "resume", "train", "Vectors", "__version__"]

@@ -5,7 +5,7 @@ import os
 import numpy as np
 
 from . import config as config_mod
-from .vectors import Vectors, load
+from .query.vectors import Vectors, load
 
 
 def _as_config(config):
@@ -20,7 +20,7 @@ def _as_config(config):
 
 def _training():
     """The training module, imported on first use: it loads numba, which queries need not."""
-    from . import training
+    from .training import loop as training
 
     return training
 
@@ -45,7 +45,7 @@ def check_evaluation_files(config):
     They are scored against a one-word stand-in model: every question is then out of vocabulary,
     but each line is parsed as the real evaluation will parse it.
     """
-    from . import evaluate
+    from .query import evaluate
 
     stand_in = Vectors(["\0"], np.zeros((1, 1), np.float32))
     if config.eval.analogy:
@@ -88,7 +88,7 @@ def resume(output, corpus=None, *, progress=False, quiet=True):
 
 def evaluate_after_training(config, vocab, w_in, reporter):
     """Scores of eval.analogy / eval.similarity, for metrics.json and stderr."""
-    from . import evaluate
+    from .query import evaluate
 
     if not config.eval.analogy and not config.eval.similarity:
         return {}

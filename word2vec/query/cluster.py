@@ -2,7 +2,7 @@
 
 import numpy as np
 
-from .errors import ConfigError
+from ..errors import ConfigError
 
 _ROWS = 8192  # rows compared with the centroids at a time, to bound the (rows, k) similarity block
 _SEED_ROWS = 10_000  # k-means++ draws from a sample of 10 · k + this many rows: it is sequential in k

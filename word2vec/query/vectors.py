@@ -5,9 +5,10 @@ import os
 
 import numpy as np
 
-from . import evaluate, formats
-from .errors import ConfigError, DataError, UnknownWordError, W2VError
-from .safe_yaml import show
+from . import evaluate
+from ..store import formats
+from ..errors import ConfigError, DataError, UnknownWordError, W2VError
+from ..safe_yaml import show
 
 _NORM_ROWS = 1 << 16  # rows normalized at a time, to bound the float temporaries
 _CLOSE_WORDS = 10_000  # "did you mean": the most frequent words searched for a close spelling

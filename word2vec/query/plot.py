@@ -4,8 +4,8 @@ import os
 
 import numpy as np
 
-from .errors import ConfigError, DataError, W2VError
-from .fileio import open_output
+from ..errors import ConfigError, DataError, W2VError
+from ..fileio import open_output
 
 SIZE_INCHES = (8, 6)
 DPI = 100  # 800 × 600 pixels

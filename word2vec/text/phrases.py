@@ -11,8 +11,8 @@ from itertools import repeat
 
 import numpy as np
 
-from .errors import ConfigError, DataError
-from .fileio import open_binary, read_chunks
+from ..errors import ConfigError, DataError
+from ..fileio import open_binary, read_chunks
 
 SCORINGS = ("default", "npmi")
 _FLUSH_KEYS = 1 << 22  # pair occurrences buffered before they are merged into the table

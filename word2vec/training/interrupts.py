@@ -4,7 +4,7 @@ import contextlib
 import signal
 import threading
 
-from .errors import W2VError
+from ..errors import W2VError
 
 
 class StopOnSignals:

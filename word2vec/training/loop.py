@@ -9,10 +9,14 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from . import config as config_mod
-from . import corpus, fileio, interrupts, kernels, modeldir
-from . import vocab as vocab_mod
-from .errors import DataError, DivergenceError, Interrupted, W2VError
+from .. import config as config_mod
+from ..text import corpus
+from .. import fileio
+from . import interrupts
+from . import kernels
+from ..store import modeldir
+from ..text import vocab as vocab_mod
+from ..errors import DataError, DivergenceError, Interrupted, W2VError
 
 JOB_WORDS = 10_000  # words per kernel call: small enough to balance threads, large enough to amortize the call
 
@@ -344,7 +348,7 @@ def _run(trainer, state, output, paths, hooks, guard):
 
 def load_vocab(path):
     """A Vocab from a `word<TAB>count` file (`w2v vocab` output, or the C tool's -save-vocab)."""
-    from . import formats
+    from ..store import formats
 
     words, counts = formats.read_vocab(path)
     return vocab_mod.from_counts(words, counts)

@@ -15,8 +15,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from .errors import DataError
-from .fileio import open_binary, read_chunks
+from ..errors import DataError
+from ..fileio import open_binary, read_chunks
 
 _ERRORS_HANDLER = "w2v-count"
 MAX_TOKEN_CHARS = 1000  # longer tokens are cut to this (the C tool cuts at 100), so memory stays bounded

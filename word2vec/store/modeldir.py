@@ -23,10 +23,10 @@ import zipfile
 
 import numpy as np
 
-from . import config as config_mod
-from .errors import DataError, W2VError
-from .fileio import UMASK, atomic_write, fsync_dir, write_error
-from .safe_yaml import show
+from .. import config as config_mod
+from ..errors import DataError, W2VError
+from ..fileio import UMASK, atomic_write, fsync_dir, write_error
+from ..safe_yaml import show
 
 CHECKPOINT = "checkpoint.npz"
 LOCK = ".w2v.lock"

@@ -6,8 +6,8 @@ import warnings
 
 import numpy as np
 
-from .errors import ConfigError, DataError
-from .fileio import atomic_write, open_binary, open_output, read_chunks
+from ..errors import ConfigError, DataError
+from ..fileio import atomic_write, open_binary, open_output, read_chunks
 
 _CHUNK = 1 << 24  # bytes read at a time
 _BLOCK_VALUES = 1 << 20  # floats formatted or packed at a time

@@ -6,10 +6,12 @@ import os
 import click
 import numpy as np
 
-from . import formats, modeldir, safe_yaml
-from .cli_common import (Tally, echo, loading_options, load_model, model_option, model_options, queries, quiet_option,
+from ..store import formats
+from ..store import modeldir
+from .. import safe_yaml
+from .common import (Tally, echo, loading_options, load_model, model_option, model_options, queries, quiet_option,
                          topn_option, warn)
-from .errors import ConfigError, DataError
+from ..errors import ConfigError, DataError
 
 _BLOCK_LINES = 1 << 14  # lines written to stdout at a time
 EXPORT_FORMATS = ["word2vec-bin", "word2vec-txt", "npy", "projector"]
@@ -56,7 +58,7 @@ def vocab(corpus, min_count, max_size, lowercase, merge, output, quiet):
     w2v vocab --merge part-*.tsv --min-count 5 > vocab.tsv
     w2v train part-* --vocab vocab.tsv
     """
-    from . import vocab as vocab_mod
+    from ..text import vocab as vocab_mod
 
     paths = list(corpus) or ["-"]
     words, counts = _merge_shards(paths, lowercase) if merge else _count_words(paths, lowercase, quiet)
@@ -74,7 +76,7 @@ def vocab(corpus, min_count, max_size, lowercase, merge, output, quiet):
 
 def _count_words(paths, lowercase, quiet):
     """One pass of the training tokenizer (`corpus.scan`) over the files: (words, int64 counts)."""
-    from . import corpus as corpus_mod
+    from ..text import corpus as corpus_mod
 
     with corpus_mod.make_workdir() as workdir:
         scan = corpus_mod.scan(paths, workdir, lowercase=lowercase)
@@ -242,7 +244,7 @@ def _file_facts(path, no_header, quiet=False):
 
 
 def _read_header(path):
-    from .fileio import open_binary
+    from ..fileio import open_binary
 
     with open_binary(path) as handle:
         head = handle.read(1 << 16)
@@ -345,7 +347,7 @@ def plot(words, model, limit, no_header, output, topn, quiet):
     Needs matplotlib (pip install matplotlib). Unknown words are reported and left
     out; the exit status is then 1.
     """
-    from . import plot as plot_mod
+    from ..query import plot as plot_mod
 
     plot_mod.check_available()
     plot_mod.image_format(output)
@@ -367,7 +369,7 @@ def plot(words, model, limit, no_header, output, topn, quiet):
 @quiet_option
 def plot_loss(model, output, quiet):
     """Draw the mean loss of each training epoch, from the model's metrics.json (--model may name that file)."""
-    from . import plot as plot_mod
+    from ..query import plot as plot_mod
 
     plot_mod.check_available()
     plot_mod.image_format(output)

@@ -6,8 +6,8 @@ import time
 
 import click
 
-from .cli_common import echo, format_option, load_model, model_option, quiet_option, warn
-from .fileio import open_output
+from .common import echo, format_option, load_model, model_option, quiet_option, warn
+from ..fileio import open_output
 
 
 @click.command()
@@ -35,7 +35,7 @@ def phrases(corpus, threshold, min_count, delimiter, scoring, max_pairs, save_ph
     \b
     w2v phrases corpus.txt | w2v phrases - --threshold 50 > phrased.txt
     """
-    from . import phrases as phrases_mod
+    from ..text import phrases as phrases_mod
 
     options = phrases_mod.PhraseOptions(threshold, min_count, delimiter, scoring, max_pairs, lowercase)
     started = time.perf_counter()
@@ -65,7 +65,7 @@ def cluster(model, classes, seed, iterations, fmt, quiet):
     Rows are sorted by class, then word, as the C tool's -classes output; with
     --format json, one {"word": …, "class": …} object per line.
     """
-    from . import cluster as cluster_mod
+    from ..query import cluster as cluster_mod
 
     words = load_model(model, quiet=quiet)
     labels = cluster_mod.kmeans(words.normed, classes, seed=seed, iterations=iterations)

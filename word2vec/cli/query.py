@@ -5,10 +5,10 @@ import math
 
 import click
 
-from .cli_common import (Tally, echo, emit_ranked, emit_records, format_option, load_model, model_options, queries,
+from .common import (Tally, echo, emit_ranked, emit_records, format_option, load_model, model_options, queries,
                          quiet_option, topn_option, warn)
-from .errors import quote_word
-from .evaluate import METHODS
+from ..errors import quote_word
+from ..query.evaluate import METHODS
 
 ANALOGY_COLUMNS = ("section", "correct", "questions", "skipped", "accuracy")
 PAIRS_COLUMNS = ("file", "spearman", "pearson", "pairs", "oov")

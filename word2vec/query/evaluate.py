@@ -5,8 +5,8 @@ import os
 
 import numpy as np
 
-from .errors import ConfigError, DataError
-from .fileio import open_binary, read_chunks
+from ..errors import ConfigError, DataError
+from ..fileio import open_binary, read_chunks
 
 METHODS = ("add", "mul")
 COSMUL_EPSILON = 1e-3  # Levy & Goldberg (2014), as the issue asks; gensim uses 1e-6

@@ -4,7 +4,7 @@ import functools
 
 import numpy as np
 
-from word2vec import model
+from . import model
 
 # Denominator floor of the relative error. Central differences carry round-off
 # of about 1e-16·|f| / eps ≈ 1e-10·|f|; where the true gradient is zero (or

@@ -9,10 +9,10 @@ import sys
 
 import click
 
-from . import __version__
-from . import config as config_mod
-from .cli_common import quiet_option, report_error, train_reporter, warn
-from .errors import ConfigError, Interrupted, W2VError
+from ..version import __version__
+from .. import config as config_mod
+from .common import quiet_option, report_error, train_reporter, warn
+from ..errors import ConfigError, Interrupted, W2VError
 
 
 class W2VGroup(click.Group):
@@ -120,8 +120,8 @@ def train(corpus, config_path, assignments, output, vocab_path, resume_dir, prog
     Ctrl-C or SIGTERM saves a checkpoint first; `--resume DIR` continues from it
     (give the corpus again when it was read from stdin).
     """
-    from . import api
-    from . import training as train_mod
+    from .. import api
+    from ..training import loop as train_mod
 
     reporter = train_reporter(quiet, progress)
     hooks = api.evaluation_hooks(reporter)
@@ -154,7 +154,7 @@ def gradcheck(seed, quiet):
     Prints name<TAB>max_relative_error<TAB>ok|FAIL; exits 1 if any check fails.
     It prints nothing on stderr, so --quiet changes nothing (every command takes it).
     """
-    from . import gradcheck as checks
+    from ..training import gradcheck as checks
 
     rows = checks.run_all(seed=seed)
     for line in checks.format_rows(rows):
@@ -175,7 +175,9 @@ def config_command(quiet):
 
 
 def _register():
-    from . import cli_phrases, cli_query, cli_tools
+    from . import phrases as cli_phrases
+    from . import query as cli_query
+    from . import tools as cli_tools
 
     for module in (cli_query, cli_tools, cli_phrases):
         for command in module.COMMANDS:

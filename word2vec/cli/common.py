@@ -8,7 +8,7 @@ import warnings
 
 import click
 
-from .errors import UnknownWordError, escape_controls, quote_word
+from ..errors import UnknownWordError, escape_controls, quote_word
 
 DEFAULT_MODEL = "model"
 
@@ -41,7 +41,7 @@ def load_model(model_path, limit=None, no_header=False, quiet=False):
 
     The loader's warning about words with invalid UTF-8 becomes one plain stderr line.
     """
-    from .vectors import load
+    from ..query.vectors import load
 
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always", UnicodeWarning)
@@ -162,7 +162,7 @@ def _stderr_is_terminal():
 def train_reporter(quiet, progress, every=5.0):
     """How `w2v train` reports: a bar on a terminal; elsewhere a line per epoch, and with --progress
     a plain line every `every` seconds (a log file gets lines, not a bar's \\r frames)."""
-    from .training import Reporter
+    from ..training.loop import Reporter
 
     if quiet:
         return Reporter(progress=False, log=lambda message: None)
