@@ -2,7 +2,7 @@
 
     .venv/bin/python scripts/bench_load.py [--words 3000000] [--dim 300] [--dir /tmp] [--gensim]
 
-Writes a file of random vectors, times `formats.read_word2vec` on all of it and with
+Writes a file of random vectors, times `store.read_word2vec` on all of it and with
 `limit=100000` (what `--limit 100000` does), then `vectors.load` (which also builds the
 word index), prints the figures and deletes the file. The file was just written, so it
 is in the page cache: the figures measure parsing, not the disk. `--gensim` also times
@@ -21,7 +21,7 @@ import numpy as np
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."))
 
-from word2vec.store import formats
+from word2vec import store
 from word2vec.query import vectors  # noqa: E402
 
 BLOCK = 50_000  # rows generated and written at a time
@@ -73,9 +73,9 @@ def main():
         _, seconds = timed(f"write {args.words:,} × {args.dim}", lambda: write_file(path, args.words, args.dim))
         size = os.path.getsize(path)
         print(f"file: {size / 1e9:.2f} GB ({size / seconds / 1e6:.0f} MB/s written)")
-        timed(f"read_word2vec, limit={args.limit:,}", lambda: formats.read_word2vec(path, limit=args.limit))
+        timed(f"read_word2vec, limit={args.limit:,}", lambda: store.read_word2vec(path, limit=args.limit))
         for attempt in ("first", "second"):  # the first one also pays for the page faults of a new 3.6 GB array
-            (words, table), seconds = timed(f"read_word2vec, all ({attempt} run)", lambda: formats.read_word2vec(path))
+            (words, table), seconds = timed(f"read_word2vec, all ({attempt} run)", lambda: store.read_word2vec(path))
             assert len(words) == args.words and table.shape == (args.words, args.dim)
             print(f"  {size / seconds / 1e6:.0f} MB/s, {args.words / seconds / 1e6:.2f} M vectors/s")
             del words, table

@@ -24,7 +24,7 @@ try:
 except ImportError:
     sys.exit("check_interop.py needs gensim: run it in a virtual environment where gensim is installed")
 
-from word2vec.store import formats
+from word2vec import store
 from word2vec.query.vectors import load
 
 NON_ASCII = ["café", "naïve", "Zürich", "東京", "Москва", "İstanbul", "🙂", "e\u0301"]  # the last: a combining accent
@@ -67,8 +67,8 @@ def compare(label, words, vectors, ours, theirs):
 def w2v_to_gensim(name, words, vectors, counts, folder):
     model = os.path.join(folder, f"{name}-model")
     os.makedirs(model)
-    formats.save_npy(os.path.join(model, "vectors.npy"), vectors)
-    formats.write_vocab(os.path.join(model, "vocab.tsv"), words, counts)
+    store.save_npy(os.path.join(model, "vectors.npy"), vectors)
+    store.write_vocab(os.path.join(model, "vocab.tsv"), words, counts)
     results = []
     for fmt, suffix in (("word2vec-bin", ".bin"), ("word2vec-txt", ".txt")):
         out = os.path.join(folder, f"{name}-export{suffix}")

@@ -18,7 +18,7 @@ from click.testing import CliRunner
 
 from word2vec import config as config_mod
 from word2vec import fileio
-from word2vec.store import formats
+from word2vec import store
 from word2vec.store import modeldir
 from word2vec.training import loop as training
 from word2vec.cli import cli
@@ -70,10 +70,10 @@ def _leftovers(folder):
 
 WORDS, VECTORS = ["a", "bé", "c"], np.arange(300, dtype=np.float32).reshape(3, 100)
 WRITERS = {
-    "vectors.bin": lambda p: formats.write_word2vec(p, WORDS, VECTORS, binary=True),
-    "vectors.txt": lambda p: formats.write_word2vec(p, WORDS, VECTORS, binary=False),
-    "vectors.npy": lambda p: formats.save_npy(p, VECTORS),
-    "vocab.tsv": lambda p: formats.write_vocab(p, WORDS * 50, list(range(150, 0, -1))),
+    "vectors.bin": lambda p: store.write_word2vec(p, WORDS, VECTORS, binary=True),
+    "vectors.txt": lambda p: store.write_word2vec(p, WORDS, VECTORS, binary=False),
+    "vectors.npy": lambda p: store.save_npy(p, VECTORS),
+    "vocab.tsv": lambda p: store.write_vocab(p, WORDS * 50, list(range(150, 0, -1))),
     "metrics.json": lambda p: modeldir.write_json(p, {"loss": list(range(100))}),
     "config.yaml": lambda p: modeldir.write_config(p, config_mod.Config()),
 }
@@ -281,7 +281,7 @@ def test_sigkill_at_random_moments_leaves_the_old_model_or_the_new_one(tmp_path)
     until_save = _wait_for_stage(proc, parent, "ref")
     assert proc.wait() == 0, proc.stderr.read()
     new = _snapshot(parent / "ref")
-    words, vectors = formats.read_word2vec(parent / "ref" / "vectors.bin")
+    words, vectors = store.read_word2vec(parent / "ref" / "vectors.bin")
     assert np.array_equal(vectors, np.load(parent / "ref" / "vectors.npy"))
     assert words == [line.split("\t")[0] for line in (parent / "ref" / "vocab.tsv").read_text().splitlines()]
 

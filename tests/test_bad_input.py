@@ -17,7 +17,7 @@ from click.testing import CliRunner
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from word2vec.store import formats
+from word2vec import store
 from word2vec.store import modeldir
 from word2vec.training import loop as training
 from word2vec import config as config_mod
@@ -318,11 +318,11 @@ def model_files(tmp_path_factory, base):
     folder = tmp_path_factory.mktemp("models")
     words, counts = ["the", "of", "and"], [30, 20, 5]
     vectors = np.array([[0.25, -1.5], [3.0, 1e-7], [0.5, 0.0]], np.float32)
-    formats.write_word2vec(folder / "v.bin", words, vectors, binary=True)
-    formats.write_word2vec(folder / "v.txt", words, vectors, binary=False)
+    store.write_word2vec(folder / "v.bin", words, vectors, binary=True)
+    store.write_word2vec(folder / "v.txt", words, vectors, binary=False)
     (folder / "dir").mkdir()
-    formats.save_npy(folder / "dir" / "vectors.npy", vectors)
-    formats.write_vocab(folder / "dir" / "vocab.tsv", words, counts)
+    store.save_npy(folder / "dir" / "vectors.npy", vectors)
+    store.write_vocab(folder / "dir" / "vocab.tsv", words, counts)
     config = config_mod.resolve(None, ["train.threads=1", "model.vector_size=8", "train.checkpoint_every=0"])
 
     def stop(trainer, state):

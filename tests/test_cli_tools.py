@@ -13,7 +13,7 @@ import pytest
 from click.testing import CliRunner
 
 from word2vec import api
-from word2vec.store import formats
+from word2vec import store
 from word2vec.cli import cli
 from word2vec.query.vectors import load
 
@@ -209,7 +209,7 @@ def test_export_limit_and_no_header(model, tmp_path):
 
 def test_export_non_ascii_words_round_trip(tmp_path):
     words, vectors = _table()
-    formats.write_word2vec(tmp_path / "in.bin", words, vectors, binary=True)
+    store.write_word2vec(tmp_path / "in.bin", words, vectors, binary=True)
     for fmt, name in (("word2vec-txt", "out.txt"), ("word2vec-bin", "out.bin")):
         assert run(["export", "--model", tmp_path / "in.bin", "--format", fmt, "--output", tmp_path / name, "-q"]).exit_code == 0
         back = load(tmp_path / name)

@@ -9,7 +9,7 @@ from click.testing import CliRunner
 
 import word2vec
 from word2vec.query import cluster
-from word2vec.store import formats
+from word2vec import store
 from word2vec.cli import cli
 from word2vec.errors import ConfigError
 
@@ -35,7 +35,7 @@ def groups(seed=0, per_group=30, dim=20, n_groups=4):
 
 def write_model(tmp_path, words, rows):
     path = tmp_path / "vectors.txt"
-    formats.write_word2vec(str(path), words, np.asarray(rows, np.float32), binary=False)
+    store.write_word2vec(str(path), words, np.asarray(rows, np.float32), binary=False)
     return str(path)
 
 

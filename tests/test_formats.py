@@ -10,7 +10,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from hypothesis.extra import numpy as hnp
 
-from word2vec.store import formats
+from word2vec import store
 from word2vec.errors import ConfigError, DataError, W2VError
 
 WORDS = ["the", "straße", "日本", "naïve"]
@@ -35,8 +35,8 @@ def _bin_record(word, values):
 @pytest.mark.parametrize("binary,name", [(True, "v.bin"), (False, "v.txt"), (False, "v.vec")])
 def test_round_trip_is_exact(tmp_path, table, binary, name):
     words, vectors = table
-    formats.write_word2vec(tmp_path / name, words, vectors, binary)
-    got_words, got = formats.read_word2vec(tmp_path / name)
+    store.write_word2vec(tmp_path / name, words, vectors, binary)
+    got_words, got = store.read_word2vec(tmp_path / name)
     assert got_words == words
     assert got.dtype == np.float32 and got.shape == (4, 3)
     np.testing.assert_array_equal(got, vectors)
@@ -44,14 +44,14 @@ def test_round_trip_is_exact(tmp_path, table, binary, name):
 
 def test_text_layout_is_exact(tmp_path):
     vectors = np.array([[1.0, -0.5, 0.0], [1e-10, 123456789.0, 0.1]], np.float32)
-    formats.write_word2vec(tmp_path / "v.txt", ["a", "é"], vectors, binary=False)
+    store.write_word2vec(tmp_path / "v.txt", ["a", "é"], vectors, binary=False)
     expected = "2 3\na 1e+00 -5e-01 0\né 1.00000001e-10 1.23456792e+08 1.00000001e-01\n"
     assert (tmp_path / "v.txt").read_bytes() == expected.encode()
 
 
 def test_binary_layout_is_exact(tmp_path):
     vectors = np.array([[1.0, -2.0], [0.5, 0.25]], np.float32)
-    formats.write_word2vec(tmp_path / "v.bin", ["a", "bé"], vectors, binary=True)
+    store.write_word2vec(tmp_path / "v.bin", ["a", "bé"], vectors, binary=True)
     expected = b"2 2\n" + _bin_record(b"a", [1, -2]) + b"\n" + _bin_record("bé".encode(), [0.5, 0.25]) + b"\n"
     assert (tmp_path / "v.bin").read_bytes() == expected
 
@@ -62,35 +62,35 @@ def test_binary_layout_is_exact(tmp_path):
 def test_text_round_trip_any_float32(tmp_path_factory, vectors):
     path = tmp_path_factory.mktemp("h") / "v.txt"
     words = [f"w{i}" for i in range(len(vectors))]
-    formats.write_word2vec(path, words, vectors, binary=False)
-    got_words, got = formats.read_word2vec(path)
+    store.write_word2vec(path, words, vectors, binary=False)
+    got_words, got = store.read_word2vec(path)
     assert got_words == words
     np.testing.assert_array_equal(got, vectors)  # -0.0 == 0.0 is the only freedom
 
 
 def test_nan_and_inf_survive_text(tmp_path):
     vectors = np.array([[np.nan, np.inf], [-np.inf, 2.0]], np.float32)
-    formats.write_word2vec(tmp_path / "v.txt", ["a", "b"], vectors, binary=False)
+    store.write_word2vec(tmp_path / "v.txt", ["a", "b"], vectors, binary=False)
     assert (tmp_path / "v.txt").read_text() == "2 2\na nan inf\nb -inf 2\n"  # such rows: %.9g
-    np.testing.assert_array_equal(formats.read_word2vec(tmp_path / "v.txt")[1], vectors)
+    np.testing.assert_array_equal(store.read_word2vec(tmp_path / "v.txt")[1], vectors)
 
 
 def test_limit(tmp_path, table):
     words, vectors = table
     for name, binary in (("v.bin", True), ("v.txt", False)):
-        formats.write_word2vec(tmp_path / name, words, vectors, binary)
-        got_words, got = formats.read_word2vec(tmp_path / name, limit=2)
+        store.write_word2vec(tmp_path / name, words, vectors, binary)
+        got_words, got = store.read_word2vec(tmp_path / name, limit=2)
         assert got_words == words[:2]
         np.testing.assert_array_equal(got, vectors[:2])
-        assert formats.read_word2vec(tmp_path / name, limit=0)[1].shape == (0, 3)
+        assert store.read_word2vec(tmp_path / name, limit=0)[1].shape == (0, 3)
 
 
 def test_write_rejects_words_the_format_cannot_hold(tmp_path):
     for bad in (["a b", "c"], ["a", ""], ["a\tb", "c"]):
         with pytest.raises(DataError, match="word"):
-            formats.write_word2vec(tmp_path / "v.bin", bad, np.zeros((2, 2)), True)
+            store.write_word2vec(tmp_path / "v.bin", bad, np.zeros((2, 2)), True)
     with pytest.raises(DataError, match="shape"):
-        formats.write_word2vec(tmp_path / "v.bin", ["a"], np.zeros((2, 2)), True)
+        store.write_word2vec(tmp_path / "v.bin", ["a"], np.zeros((2, 2)), True)
     assert not (tmp_path / "v.bin").exists()
 
 
@@ -99,31 +99,31 @@ def test_write_rejects_words_the_format_cannot_hold(tmp_path):
 
 def test_reads_c_tool_text_with_trailing_spaces(tmp_path):
     (tmp_path / "c.txt").write_bytes("2 3\n</s> 0.1 0.2 0.3 \nnaïve -1 -2 -3 \n".encode())
-    words, vectors = formats.read_word2vec(tmp_path / "c.txt")
+    words, vectors = store.read_word2vec(tmp_path / "c.txt")
     assert words == ["</s>", "naïve"]
     np.testing.assert_array_equal(vectors, np.array([[0.1, 0.2, 0.3], [-1, -2, -3]], np.float32))
 
 
 def test_reads_fasttext_vec_with_crlf(tmp_path):
     (tmp_path / "f.vec").write_bytes(b"2 2\r\n, 0.5 1.5 \r\nthe 1e-3 -2E+1 \r\n")
-    words, vectors = formats.read_word2vec(tmp_path / "f.vec")
+    words, vectors = store.read_word2vec(tmp_path / "f.vec")
     assert words == [",", "the"]
     np.testing.assert_array_equal(vectors, np.array([[0.5, 1.5], [1e-3, -20]], np.float32))
 
 
 def test_text_without_header(tmp_path):
     (tmp_path / "glove.txt").write_text("a 1 2 3\nb 4 5 6\nc 7 8 9\n")
-    words, vectors = formats.read_word2vec(tmp_path / "glove.txt", header=False, limit=2)
+    words, vectors = store.read_word2vec(tmp_path / "glove.txt", header=False, limit=2)
     assert words == ["a", "b"]
     np.testing.assert_array_equal(vectors, [[1, 2, 3], [4, 5, 6]])
     with pytest.raises(DataError, match=r"glove.txt: first line .*needs --no-header$"):
-        formats.read_word2vec(tmp_path / "glove.txt")
+        store.read_word2vec(tmp_path / "glove.txt")
 
 
 def test_binary_records_with_and_without_newlines(tmp_path):
     data = b"3 2\n" + _bin_record(b"a", [1, 2]) + _bin_record(b"b", [3, 4]) + b"\n\n" + _bin_record(b"c", [5, 6])
     (tmp_path / "v.bin").write_bytes(data)
-    words, vectors = formats.read_word2vec(tmp_path / "v.bin")
+    words, vectors = store.read_word2vec(tmp_path / "v.bin")
     assert words == ["a", "b", "c"]
     np.testing.assert_array_equal(vectors, [[1, 2], [3, 4], [5, 6]])
 
@@ -132,24 +132,24 @@ def test_floats_containing_space_and_newline_bytes(tmp_path):
     value = struct.unpack("<f", b" \n \n")[0]  # every byte a separator
     data = b"2 1\n" + _bin_record(b"a", [value]) + b"\n" + _bin_record(b"b", [value]) + b"\n"
     (tmp_path / "v.bin").write_bytes(data)
-    words, vectors = formats.read_word2vec(tmp_path / "v.bin")
+    words, vectors = store.read_word2vec(tmp_path / "v.bin")
     assert words == ["a", "b"] and vectors.tobytes() == b" \n \n" * 2
 
 
 @pytest.mark.parametrize("binary", [True, False])
 def test_format_is_sniffed_without_a_known_extension(tmp_path, table, binary):
     words, vectors = table
-    formats.write_word2vec(tmp_path / "model.w2v", words, vectors, binary)
-    got_words, got = formats.read_word2vec(tmp_path / "model.w2v")
+    store.write_word2vec(tmp_path / "model.w2v", words, vectors, binary)
+    got_words, got = store.read_word2vec(tmp_path / "model.w2v")
     assert got_words == words
     np.testing.assert_array_equal(got, vectors)
 
 
 def test_compressed_binary(tmp_path, table):
     words, vectors = table
-    formats.write_word2vec(tmp_path / "v.bin", words, vectors, True)
+    store.write_word2vec(tmp_path / "v.bin", words, vectors, True)
     (tmp_path / "v.bin.gz").write_bytes(gzip.compress((tmp_path / "v.bin").read_bytes()))
-    got_words, got = formats.read_word2vec(tmp_path / "v.bin.gz")
+    got_words, got = store.read_word2vec(tmp_path / "v.bin.gz")
     assert got_words == words
     np.testing.assert_array_equal(got, vectors)
 
@@ -158,41 +158,41 @@ def test_invalid_utf8_is_replaced_with_one_warning(tmp_path):
     data = b"3 1\n" + b"\n".join([_bin_record(b"ok", [1]), _bin_record(b"\xffa", [2]), _bin_record(b"b\xe6", [3])])
     (tmp_path / "v.bin").write_bytes(data + b"\n")
     with pytest.warns(UnicodeWarning, match=r"v.bin: 2 word\(s\) had invalid UTF-8") as caught:
-        words, _ = formats.read_word2vec(tmp_path / "v.bin")
+        words, _ = store.read_word2vec(tmp_path / "v.bin")
     assert len(caught) == 1
     assert words == ["ok", "\ufffda", "b\ufffd"]
     (tmp_path / "v.txt").write_bytes(b"1 1\n\xff 1\n")
     with pytest.warns(UnicodeWarning, match="1 word"):
-        assert formats.read_word2vec(tmp_path / "v.txt")[0] == ["\ufffd"]
+        assert store.read_word2vec(tmp_path / "v.txt")[0] == ["\ufffd"]
 
 
 def test_valid_files_give_no_warning(tmp_path, table):
-    formats.write_word2vec(tmp_path / "v.bin", *table, binary=True)
+    store.write_word2vec(tmp_path / "v.bin", *table, binary=True)
     with warnings.catch_warnings():
         warnings.simplefilter("error")
-        formats.read_word2vec(tmp_path / "v.bin")
+        store.read_word2vec(tmp_path / "v.bin")
 
 
 # ---------------------------------------------------------------- damaged files
 
 
 def test_binary_truncated_at_every_byte(tmp_path, table):
-    formats.write_word2vec(tmp_path / "v.bin", *table, binary=True)
+    store.write_word2vec(tmp_path / "v.bin", *table, binary=True)
     data = (tmp_path / "v.bin").read_bytes()
     cut = tmp_path / "cut.bin"
     for size in range(len(data) - 1):  # without its final newline the file is still whole
         cut.write_bytes(data[:size])
         with pytest.raises(DataError, match=r"cut\.bin: (truncated at record \d of 4|first line)"):
-            formats.read_word2vec(cut)
+            store.read_word2vec(cut)
     cut.write_bytes(data[:-1])
-    assert formats.read_word2vec(cut)[0] == table[0]
+    assert store.read_word2vec(cut)[0] == table[0]
 
 
 def test_truncated_message_names_the_record(tmp_path):
     data = b"5 2\n" + b"".join(_bin_record(w, [1, 2]) + b"\n" for w in (b"a", b"b", b"c"))
     (tmp_path / "v.bin").write_bytes(data + b"d 12")
     with pytest.raises(DataError, match=r"^\S*v\.bin: truncated at record 4 of 5$"):
-        formats.read_word2vec(tmp_path / "v.bin")
+        store.read_word2vec(tmp_path / "v.bin")
 
 
 @pytest.mark.parametrize("content,problem", [
@@ -209,40 +209,40 @@ def test_truncated_message_names_the_record(tmp_path):
 def test_text_errors_name_file_and_problem(tmp_path, content, problem):
     (tmp_path / "bad.txt").write_bytes(content)
     with pytest.raises(DataError, match=r"bad\.txt: " + problem):
-        formats.read_word2vec(tmp_path / "bad.txt")
+        store.read_word2vec(tmp_path / "bad.txt")
 
 
 def test_binary_with_extra_data_or_garbage(tmp_path):
     (tmp_path / "v.bin").write_bytes(b"1 1\n" + _bin_record(b"a", [1]) + b"\nextra")
     with pytest.raises(DataError, match="more data after the 1 vectors"):
-        formats.read_word2vec(tmp_path / "v.bin")
+        store.read_word2vec(tmp_path / "v.bin")
     (tmp_path / "w.bin").write_bytes(b"1 1\n" + b"x" * 70000)
     with pytest.raises(DataError, match="record 1 of 1 has no word"):
-        formats.read_word2vec(tmp_path / "w.bin")
+        store.read_word2vec(tmp_path / "w.bin")
 
 
 def test_bad_arguments_and_missing_file(tmp_path):
     with pytest.raises(ConfigError, match="--no-header is for text files"):
-        formats.read_word2vec(tmp_path / "v.bin", header=False)
+        store.read_word2vec(tmp_path / "v.bin", header=False)
     with pytest.raises(ConfigError, match="limit"):
-        formats.read_word2vec(tmp_path / "v.bin", limit=-1)
+        store.read_word2vec(tmp_path / "v.bin", limit=-1)
     with pytest.raises(DataError, match="no such file"):
-        formats.read_word2vec(tmp_path / "missing.bin")
+        store.read_word2vec(tmp_path / "missing.bin")
 
 
 def test_corrupt_gzip_is_a_data_error(tmp_path):
     (tmp_path / "v.txt.gz").write_bytes(gzip.compress(b"1 1\na 1\n")[:-12])
     with pytest.raises(DataError, match="v.txt.gz"):
-        formats.read_word2vec(tmp_path / "v.txt.gz")
+        store.read_word2vec(tmp_path / "v.txt.gz")
 
 
 # ---------------------------------------------------------------- vocab.tsv
 
 
 def test_vocab_round_trip(tmp_path):
-    formats.write_vocab(tmp_path / "vocab.tsv", ["the", "naïve", "日本"], [10, 5, 1])
+    store.write_vocab(tmp_path / "vocab.tsv", ["the", "naïve", "日本"], [10, 5, 1])
     assert (tmp_path / "vocab.tsv").read_bytes() == "the\t10\nnaïve\t5\n日本\t1\n".encode()
-    words, counts = formats.read_vocab(tmp_path / "vocab.tsv")
+    words, counts = store.read_vocab(tmp_path / "vocab.tsv")
     assert words == ["the", "naïve", "日本"]
     assert counts.dtype == np.int64 and counts.tolist() == [10, 5, 1]
 
@@ -259,12 +259,12 @@ def test_vocab_round_trip(tmp_path):
 def test_vocab_errors(tmp_path, content, problem):
     (tmp_path / "vocab.tsv").write_bytes(content)
     with pytest.raises(DataError, match=r"vocab\.tsv: " + problem):
-        formats.read_vocab(tmp_path / "vocab.tsv")
+        store.read_vocab(tmp_path / "vocab.tsv")
 
 
 def test_write_vocab_rejects_tabs(tmp_path):
     with pytest.raises(DataError, match="tab"):
-        formats.write_vocab(tmp_path / "vocab.tsv", ["a\tb"], [1])
+        store.write_vocab(tmp_path / "vocab.tsv", ["a\tb"], [1])
 
 
 # ---------------------------------------------------------------- .npy
@@ -272,37 +272,37 @@ def test_write_vocab_rejects_tabs(tmp_path):
 
 def test_npy_round_trip_and_memory_map(tmp_path):
     array = np.arange(12, dtype=np.float32).reshape(3, 4)
-    formats.save_npy(tmp_path / "a.npy", array)
-    mapped = formats.load_npy(tmp_path / "a.npy")
+    store.save_npy(tmp_path / "a.npy", array)
+    mapped = store.load_npy(tmp_path / "a.npy")
     assert isinstance(mapped, np.memmap) and not mapped.flags.writeable
     np.testing.assert_array_equal(mapped, array)
-    loaded = formats.load_npy(tmp_path / "a.npy", mmap=False)
+    loaded = store.load_npy(tmp_path / "a.npy", mmap=False)
     assert not isinstance(loaded, np.memmap)
     np.testing.assert_array_equal(loaded, array)
 
 
 def test_npy_damage_is_a_data_error(tmp_path):
-    formats.save_npy(tmp_path / "a.npy", np.arange(100, dtype=np.float32))
+    store.save_npy(tmp_path / "a.npy", np.arange(100, dtype=np.float32))
     data = (tmp_path / "a.npy").read_bytes()
     broken = tmp_path / "broken.npy"
     for content in (b"", b"garbage" * 20, data[:50], data[:-4], data[:140]):
         broken.write_bytes(content)
         for mmap in (True, False):
             with pytest.raises(DataError, match=r"broken\.npy"):
-                formats.load_npy(broken, mmap=mmap)
+                store.load_npy(broken, mmap=mmap)
     np.savez(tmp_path / "several.npz", a=np.zeros(2))
     with pytest.raises(DataError, match="several arrays"):
-        formats.load_npy(tmp_path / "several.npz")
+        store.load_npy(tmp_path / "several.npz")
     with pytest.raises(DataError, match="no such file"):
-        formats.load_npy(tmp_path / "missing.npy")
+        store.load_npy(tmp_path / "missing.npy")
 
 
 def test_npy_refuses_pickles(tmp_path):
     np.save(tmp_path / "objects.npy", np.array([{"a": 1}], dtype=object), allow_pickle=True)
     with pytest.raises(DataError, match="objects.npy"):
-        formats.load_npy(tmp_path / "objects.npy", mmap=False)
+        store.load_npy(tmp_path / "objects.npy", mmap=False)
     with pytest.raises(DataError, match="objects"):
-        formats.save_npy(tmp_path / "o.npy", np.array([None], dtype=object))
+        store.save_npy(tmp_path / "o.npy", np.array([None], dtype=object))
 
 
 # ---------------------------------------------------------------- projector
@@ -310,7 +310,7 @@ def test_npy_refuses_pickles(tmp_path):
 
 def test_projector_files(tmp_path):
     vectors = np.array([[1.0, -0.25], [0.0, 3.0]], np.float32)
-    formats.write_projector(tmp_path / "proj", ["a", "naïve"], vectors)
+    store.write_projector(tmp_path / "proj", ["a", "naïve"], vectors)
     assert (tmp_path / "proj" / "vectors.tsv").read_text() == "1e+00\t-2.5e-01\n0\t3e+00\n"
     assert (tmp_path / "proj" / "metadata.tsv").read_text(encoding="utf-8") == "a\nnaïve\n"
 

@@ -16,7 +16,7 @@ from hypothesis import strategies as st
 
 from word2vec import config
 from word2vec.text import corpus
-from word2vec.store import formats
+from word2vec import store
 from word2vec.store import modeldir
 from word2vec.errors import W2VError
 
@@ -67,14 +67,14 @@ def _word2vec_bytes(binary):
 @FUZZ
 @given(data=_damaged(_word2vec_bytes(binary=True)), name=st.sampled_from(["v.bin", "v.vectors"]))
 def test_read_word2vec_binary(folder, data, name):
-    _survives(formats.read_word2vec, _write(folder, name, data))
+    _survives(store.read_word2vec, _write(folder, name, data))
 
 
 @FUZZ
 @given(data=_damaged(_word2vec_bytes(binary=False)), name=st.sampled_from(["v.txt", "v.vectors"]),
        header=st.booleans(), limit=st.sampled_from([None, 0, 2]))
 def test_read_word2vec_text(folder, data, name, header, limit):
-    result = _survives(formats.read_word2vec, _write(folder, name, data), header=header, limit=limit)
+    result = _survives(store.read_word2vec, _write(folder, name, data), header=header, limit=limit)
     if result is not None:
         words, vectors = result
         assert vectors.dtype == np.float32 and vectors.ndim == 2 and vectors.shape[0] == len(words)
@@ -86,16 +86,16 @@ def test_text_file_ending_without_a_newline_is_read_to_its_end(folder, data, hea
     path = _write(folder, "nonl.txt", data)
     if header:
         with pytest.raises(W2VError, match="truncated: the header says 3 vectors, found 2"):
-            formats.read_word2vec(path)
+            store.read_word2vec(path)
     else:
-        words, vectors = formats.read_word2vec(path, header=False)
+        words, vectors = store.read_word2vec(path, header=False)
         assert words == ["a", "b"] and vectors.tolist() == [[1, 2], [3, 4]]
 
 
 @FUZZ
 @given(data=_damaged(b"the\t10\nbe\t7\nstra\xc3\x9fe\t3\n"))
 def test_read_vocab(folder, data):
-    result = _survives(formats.read_vocab, _write(folder, "vocab.tsv", data))
+    result = _survives(store.read_vocab, _write(folder, "vocab.tsv", data))
     if result is not None:
         words, counts = result
         assert len(words) == len(counts) and (counts >= 0).all()
@@ -110,7 +110,7 @@ def _npy_bytes():
 @FUZZ
 @given(data=_damaged(_npy_bytes()), mmap=st.booleans())
 def test_load_npy(folder, data, mmap):
-    array = _survives(formats.load_npy, _write(folder, "vectors.npy", data), mmap=mmap)
+    array = _survives(store.load_npy, _write(folder, "vectors.npy", data), mmap=mmap)
     assert array is None or isinstance(array, np.ndarray)
     del array  # release the memory map before the next example rewrites the file
 

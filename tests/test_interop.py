@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 from click.testing import CliRunner
 
-from word2vec.store import formats
+from word2vec import store
 from word2vec.cli import cli
 from word2vec.query.vectors import load
 
@@ -38,8 +38,8 @@ def test_gensim_reads_every_w2v_export(tmp_path, table, fmt):
     words, vectors = table
     model = tmp_path / "model"
     model.mkdir()
-    formats.save_npy(model / "vectors.npy", vectors)
-    formats.write_vocab(model / "vocab.tsv", words, np.arange(len(words), 0, -1))
+    store.save_npy(model / "vectors.npy", vectors)
+    store.write_vocab(model / "vocab.tsv", words, np.arange(len(words), 0, -1))
     out = tmp_path / ("out.bin" if fmt == "word2vec-bin" else "out.txt")
     result = CliRunner().invoke(cli, ["export", "--model", str(model), "--format", fmt, "--output", str(out), "-q"])
     assert result.exit_code == 0, result.output

@@ -94,7 +94,7 @@ def test_imports_flow_one_way(path, module):
 @pytest.mark.parametrize("source,module", [
     ("from ..cli import main", "training.loop"),            # up: train imports the CLI
     ("from ..query import vectors", "training.loop"),       # sideways: train and query are one layer
-    ("from word2vec.training import loop", "store.formats"),  # absolute, up
+    ("from word2vec.training import loop", "store.tables"),  # absolute, up
     ("from .. import api", "text.corpus"),               # `from .. import name`
     ("import word2vec.cli", "config"),                   # plain import
 ])
@@ -103,7 +103,7 @@ def test_an_upward_import_is_caught(source, module):
 
 
 @pytest.mark.parametrize("source,module", [
-    ("from ..store import formats", "training.loop"),
+    ("from ..store import tables", "training.loop"),
     ("from ..config import Config", "text.vocab"),
     ("from . import kernels", "training.loop"),
     ("from .. import errors", "query.vectors"),

@@ -21,7 +21,7 @@ import pytest
 from click.testing import CliRunner
 
 from word2vec import api, config as config_mod, fileio
-from word2vec.store import formats
+from word2vec import store
 from word2vec.store import modeldir
 from word2vec.query import plot
 from word2vec.training import loop as training
@@ -59,7 +59,7 @@ def corpus(path, lines=60, seed=0):
 @pytest.fixture
 def txt_model(tmp_path):
     path = tmp_path / "model.txt"
-    formats.write_word2vec(path, WORDS, VECTORS, binary=False)
+    store.write_word2vec(path, WORDS, VECTORS, binary=False)
     return path
 
 
@@ -227,7 +227,7 @@ def test_export_to_an_open_descriptor_streams(tmp_path, txt_model):
 def test_export_dash_writes_stdout(tmp_path, txt_model, fmt):
     result = run(["export", "-m", txt_model, "--format", fmt, "-o", "-", "-q"])
     assert result.exit_code == 0
-    formats.write_word2vec(tmp_path / "want", WORDS, VECTORS, binary=fmt == "word2vec-bin")
+    store.write_word2vec(tmp_path / "want", WORDS, VECTORS, binary=fmt == "word2vec-bin")
     assert result.stdout_bytes == (tmp_path / "want").read_bytes()
 
 
@@ -423,7 +423,7 @@ def tiny_disk(path, size="64k"):
 @AS_ROOT
 def test_export_on_a_full_disk_says_so_and_keeps_the_old_file(tmp_path):
     big = tmp_path / "big.txt"
-    formats.write_word2vec(big, [f"w{i}" for i in range(2000)], np.ones((2000, 50), np.float32), binary=False)
+    store.write_word2vec(big, [f"w{i}" for i in range(2000)], np.ones((2000, 50), np.float32), binary=False)
     with tiny_disk(tmp_path / "disk") as disk:
         (disk / "vectors.bin").write_bytes(b"the previous file")
         result = run(["export", "-m", big, "--format", "word2vec-bin", "-o", disk / "vectors.bin"])

@@ -5,7 +5,7 @@ import math
 import numpy as np
 import pytest
 
-from word2vec.store import formats
+from word2vec import store
 from word2vec.errors import ConfigError, DataError, UnknownWordError, W2VError
 from word2vec.query.vectors import Vectors, load
 
@@ -137,8 +137,8 @@ def test_similar_by_vector(royal):
 
 def _model_dir(folder, words, vectors, counts):
     folder.mkdir()
-    formats.save_npy(folder / "vectors.npy", vectors)
-    formats.write_vocab(folder / "vocab.tsv", words, counts)
+    store.save_npy(folder / "vectors.npy", vectors)
+    store.write_vocab(folder / "vocab.tsv", words, counts)
     return folder
 
 
@@ -163,7 +163,7 @@ def test_load_model_directory_mismatch(tmp_path):
 
 @pytest.mark.parametrize("name,binary", [("v.bin", True), ("v.txt", False), ("v.vec", False)])
 def test_load_word2vec_files(tmp_path, royal, name, binary):
-    formats.write_word2vec(tmp_path / name, royal.words, royal.vectors, binary)
+    store.write_word2vec(tmp_path / name, royal.words, royal.vectors, binary)
     loaded = load(tmp_path / name, limit=4)
     assert loaded.words == royal.words[:4] and loaded.counts is None
     np.testing.assert_array_equal(loaded.vectors, royal.vectors[:4])

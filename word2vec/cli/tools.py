@@ -6,7 +6,7 @@ import os
 import click
 import numpy as np
 
-from ..store import formats
+from .. import store
 from ..store import modeldir
 from .. import safe_yaml
 from .common import (Tally, echo, loading_options, load_model, model_option, model_options, queries, quiet_option,
@@ -71,7 +71,7 @@ def vocab(corpus, min_count, max_size, lowercase, merge, output, quiet):
     if output == "-":
         _write_lines(f"{word}\t{count}\n" for word, count in zip(table.words, table.counts.tolist()))
     else:
-        formats.write_vocab(output, table.words, table.counts)
+        store.write_vocab(output, table.words, table.counts)
 
 
 def _count_words(paths, lowercase, quiet):
@@ -89,13 +89,13 @@ def _merge_shards(paths, lowercase):
     """The summed counts of several `word<TAB>count` files (each lists a word at most once)."""
     totals = {}
     for path in paths:
-        words, counts = formats.read_vocab(path)
+        words, counts = store.read_vocab(path)
         for word, count in zip(words, counts.tolist()):
             word = word.lower() if lowercase else word
             totals[word] = totals.get(word, 0) + count
-    if sum(totals.values()) > formats.MAX_COUNT:
+    if sum(totals.values()) > store.MAX_COUNT:
         word = max(totals, key=totals.get)
-        raise DataError(f"the merged counts add up to more than {formats.MAX_COUNT} (2^63 - 1), more than w2v "
+        raise DataError(f"the merged counts add up to more than {store.MAX_COUNT} (2^63 - 1), more than w2v "
                         f"can count ({word!r} alone has {totals[word]})")
     return list(totals), np.fromiter(totals.values(), np.int64, len(totals))
 
@@ -119,9 +119,9 @@ def export(model, limit, no_header, fmt, output, quiet):
     """
     vectors = _load(model, limit, no_header, quiet)
     if fmt in ("word2vec-bin", "word2vec-txt"):
-        formats.write_word2vec(output, vectors.words, vectors.vectors, binary=fmt == "word2vec-bin")
+        store.write_word2vec(output, vectors.words, vectors.vectors, binary=fmt == "word2vec-bin")
     elif fmt == "projector":
-        formats.write_projector(output, vectors.words, vectors.vectors)
+        store.write_projector(output, vectors.words, vectors.vectors)
     else:
         _export_model_dir(model, output, vectors)
     if not quiet:
@@ -136,8 +136,8 @@ def _export_model_dir(source, output, vectors):
         raise DataError(f"{source} lists {word!r} twice; vocab.tsv can hold each word once only")
     counts = vectors.counts if vectors.counts is not None else np.zeros(len(vectors), np.int64)
     modeldir.save_model(output, {
-        "vectors.npy": lambda path: formats.save_npy(path, vectors.vectors),
-        "vocab.tsv": lambda path: formats.write_vocab(path, vectors.words, counts),
+        "vectors.npy": lambda path: store.save_npy(path, vectors.vectors),
+        "vocab.tsv": lambda path: store.write_vocab(path, vectors.words, counts),
     })
 
 
@@ -160,7 +160,7 @@ def vectors_command(words, model, limit, no_header, quiet):
         row = tally.run(word, table.__getitem__, word)
         if row is not None:
             # the text format's own formatter: the same digits as vectors.txt, in bulk
-            click.echo(formats._pack_text([word.encode() + b" "], row[np.newaxis], " "), nl=False)
+            click.echo(store.pack_text([word.encode() + b" "], row[np.newaxis], " "), nl=False)
     tally.exit()
 
 
@@ -255,7 +255,7 @@ def _read_header(path):
                         "a text file without one needs --no-header")
     count, dim = int(fields[0]), int(fields[1])
     record = rest.split(b"\n", 1)[0].split()
-    if len(record) == dim + 1 and all(map(formats.is_number, record[1:])):
+    if len(record) == dim + 1 and all(map(store.is_number, record[1:])):
         return count, dim, "word2vec-txt"
     _check_binary_size(path, len(first) + 1, count, dim)
     return count, dim, "word2vec-bin"

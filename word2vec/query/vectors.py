@@ -6,7 +6,7 @@ import os
 import numpy as np
 
 from . import evaluate
-from ..store import formats
+from .. import store
 from ..errors import ConfigError, DataError, UnknownWordError, W2VError
 from ..safe_yaml import show
 
@@ -239,7 +239,7 @@ def load(path, limit=None, header=True):
         raise ConfigError(f"limit must be a whole number, 0 or more; got {limit!r}")
     if os.path.isdir(path):
         return _load_model_dir(path, limit)
-    words, vectors = formats.read_word2vec(path, header=header, limit=limit)
+    words, vectors = store.read_word2vec(path, header=header, limit=limit)
     _check_loaded(path, words, vectors)
     return Vectors(words, vectors)
 
@@ -265,8 +265,8 @@ def _load_model_dir(folder, limit):
     vectors_path, vocab_path = os.path.join(folder, "vectors.npy"), os.path.join(folder, "vocab.tsv")
     if not os.path.isfile(vectors_path):
         raise DataError(f"{folder}: no vectors.npy; is this a model directory?")
-    vectors = formats.load_npy(vectors_path, mmap=True)
-    words, counts = formats.read_vocab(vocab_path)
+    vectors = store.load_npy(vectors_path, mmap=True)
+    words, counts = store.read_vocab(vocab_path)
     if vectors.ndim != 2 or vectors.shape[0] != len(words):
         raise DataError(f"{folder}: vectors.npy has shape {vectors.shape} but vocab.tsv lists {len(words)} words")
     if not np.issubdtype(vectors.dtype, np.floating):

@@ -294,18 +294,18 @@ def write_config(path, config):
 
 def save_trained(folder, vocab, w_in, config, metrics):
     """Write a trained model: vectors.npy, vocab.tsv, config.yaml, metrics.json and the C formats asked for."""
-    from . import formats
+    from . import tables, write_vectors
 
     files = {
-        "vectors.npy": lambda p: formats.save_npy(p, w_in),
-        "vocab.tsv": lambda p: formats.write_vocab(p, vocab.words, vocab.counts),
+        "vectors.npy": lambda p: tables.save_npy(p, w_in),
+        "vocab.tsv": lambda p: tables.write_vocab(p, vocab.words, vocab.counts),
         "config.yaml": lambda p: write_config(p, config),
         "metrics.json": lambda p: write_json(p, metrics),
     }
     if "word2vec-bin" in config.output.formats:
-        files["vectors.bin"] = lambda p: formats.write_word2vec(p, vocab.words, w_in, binary=True)
+        files["vectors.bin"] = lambda p: write_vectors.write_word2vec(p, vocab.words, w_in, binary=True)
     if "word2vec-txt" in config.output.formats:
-        files["vectors.txt"] = lambda p: formats.write_word2vec(p, vocab.words, w_in, binary=False)
+        files["vectors.txt"] = lambda p: write_vectors.write_word2vec(p, vocab.words, w_in, binary=False)
     save_model(folder, files)
 
 

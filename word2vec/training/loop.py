@@ -348,9 +348,9 @@ def _run(trainer, state, output, paths, hooks, guard):
 
 def load_vocab(path):
     """A Vocab from a `word<TAB>count` file (`w2v vocab` output, or the C tool's -save-vocab)."""
-    from ..store import formats
+    from .. import store
 
-    words, counts = formats.read_vocab(path)
+    words, counts = store.read_vocab(path)
     return vocab_mod.from_counts(words, counts)
 
 
