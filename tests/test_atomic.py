@@ -20,6 +20,7 @@ from word2vec import config as config_mod
 from word2vec import fileio
 from word2vec import store
 from word2vec.store import modeldir
+from word2vec.training import checkpoint
 from word2vec.training import loop as training
 from word2vec.cli import cli
 from word2vec.errors import Interrupted, W2VError
@@ -196,7 +197,7 @@ def test_a_stop_in_the_last_job_of_an_epoch_is_honoured_at_its_end(tmp_path):
     with pytest.raises(Interrupted) as caught:
         training.train([corpus], config, str(tmp_path / "split"), QUIET, hooks=training.Hooks(on_job=stop))
     assert caught.value.exit_code == 143
-    _, meta = modeldir.load_checkpoint(str(tmp_path / "split"))
+    _, meta = checkpoint.load_checkpoint(str(tmp_path / "split"))
     assert (meta["epoch"], meta["job"]) == (1, 0)
     training.resume(str(tmp_path / "split"), reporter=QUIET)
     assert (tmp_path / "split" / "vectors.npy").read_bytes() == (tmp_path / "whole" / "vectors.npy").read_bytes()

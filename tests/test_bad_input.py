@@ -19,6 +19,7 @@ from hypothesis import strategies as st
 
 from word2vec import store
 from word2vec.store import modeldir
+from word2vec.training import checkpoint
 from word2vec.training import loop as training
 from word2vec import config as config_mod
 from word2vec.cli import cli
@@ -385,9 +386,9 @@ def test_checkpoint_whose_parts_disagree(model_files, tmp_path, change, problem)
     folder = tmp_path / "run"
     folder.mkdir()
     (folder / "checkpoint.npz").write_bytes(whole)
-    arrays, meta = modeldir.load_checkpoint(str(folder))
+    arrays, meta = checkpoint.load_checkpoint(str(folder))
     change(arrays, meta)
-    modeldir.save_checkpoint(str(folder), arrays, meta)
+    checkpoint.save_checkpoint(str(folder), arrays, meta)
     before = snapshot(tmp_path)
     line = fails(["train", "--resume", folder, "-q"], 1, problem)
     assert line.startswith(f"Error: {folder / 'checkpoint.npz'}: corrupt checkpoint (")

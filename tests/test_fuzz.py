@@ -18,6 +18,7 @@ from word2vec import config
 from word2vec.text import corpus
 from word2vec import store
 from word2vec.store import modeldir
+from word2vec.training import checkpoint
 from word2vec.errors import W2VError
 
 FUZZ = settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
@@ -150,7 +151,7 @@ def _checkpoint_bytes():
 @FUZZ
 @given(data=_damaged(_checkpoint_bytes()))
 def test_load_checkpoint(folder, data):
-    _survives(modeldir.load_checkpoint, _write(folder, modeldir.CHECKPOINT, data))
+    _survives(checkpoint.load_checkpoint, _write(folder, modeldir.CHECKPOINT, data))
 
 
 @FUZZ
@@ -161,7 +162,7 @@ def test_load_checkpoint_with_any_members(folder, payload):
     with zipfile.ZipFile(buffer, "w") as archive:
         for name, data in payload.items():
             archive.writestr(name + ".npy", data)
-    _survives(modeldir.load_checkpoint, _write(folder, modeldir.CHECKPOINT, buffer.getvalue()))
+    _survives(checkpoint.load_checkpoint, _write(folder, modeldir.CHECKPOINT, buffer.getvalue()))
 
 
 @FUZZ

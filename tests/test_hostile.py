@@ -300,11 +300,11 @@ def interrupted(tmp_path, corpus):
 
 
 def tamper(folder, change):
-    from word2vec.store import modeldir
+    from word2vec.training import checkpoint
 
-    arrays, meta = modeldir.load_checkpoint(str(folder))
+    arrays, meta = checkpoint.load_checkpoint(str(folder))
     change(arrays, meta)
-    modeldir.save_checkpoint(str(folder), arrays, meta)
+    checkpoint.save_checkpoint(str(folder), arrays, meta)
 
 
 def resume_fails(folder, problem):

@@ -9,6 +9,7 @@ import pytest
 
 from word2vec import config as config_mod
 from word2vec.store import modeldir
+from word2vec.training import checkpoint
 from word2vec.training import loop as training
 from word2vec.errors import DataError, DivergenceError, Interrupted, W2VError
 from word2vec.query.vectors import load
@@ -106,8 +107,8 @@ def test_resume_without_checkpoint_is_an_error(tmp_path):
 
 def test_periodic_checkpoint_is_written(demo_slice, tmp_path, monkeypatch):
     saved = []
-    real = modeldir.save_checkpoint
-    monkeypatch.setattr(modeldir, "save_checkpoint", lambda *a: saved.append(a[2]["job"]) or real(*a))
+    real = checkpoint.save_checkpoint
+    monkeypatch.setattr(checkpoint, "save_checkpoint", lambda *a: saved.append(a[2]["job"]) or real(*a))
     _train([demo_slice], _config("train.checkpoint_every=1e-9"), tmp_path / "m")
     assert len(saved) >= 9  # about one per job
     assert not (tmp_path / "m" / modeldir.CHECKPOINT).exists()  # removed once the model is saved

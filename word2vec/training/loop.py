@@ -10,13 +10,12 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from .. import config as config_mod
-from ..text import corpus
 from .. import fileio
-from . import interrupts
-from . import kernels
-from ..store import modeldir
-from ..text import vocab as vocab_mod
 from ..errors import DataError, DivergenceError, Interrupted, W2VError
+from ..store import modeldir
+from ..text import corpus
+from ..text import vocab as vocab_mod
+from . import checkpoint, interrupts, kernels
 
 JOB_WORDS = 10_000  # words per kernel call: small enough to balance threads, large enough to amortize the call
 
@@ -313,7 +312,7 @@ def _checkpointer(folder, trainer, paths, digest):
         meta = {"config": trainer.config.to_dict(), "words": trainer.data.vocab.words, "paths": absolute,
                 "digest": digest, "epoch": state.epoch, "job": state.job, "epoch_seconds": state.epoch_seconds,
                 "metrics": state.metrics, "threads": trainer.threads}
-        path = modeldir.save_checkpoint(folder, arrays, meta)
+        path = checkpoint.save_checkpoint(folder, arrays, meta)
         trainer.reporter.log(f"checkpoint saved: {path}")
     return save
 
@@ -332,7 +331,7 @@ def _run(trainer, state, output, paths, hooks, guard):
         metrics = {"epochs": state.metrics, "vocab_size": len(data.vocab), "corpus_tokens": data.raw_tokens,
                    "threads": trainer.threads}
         modeldir.save_trained(output, data.vocab, state.w_in, config, metrics)
-        modeldir.remove_checkpoint(output)
+        checkpoint.remove_checkpoint(output)
     if hooks.evaluate is not None:
         guard.phase = f"while evaluating; the model is saved in {output}, without the scores"
         try:
@@ -406,7 +405,7 @@ def resume(output, paths=None, reporter=None, hooks=None):
     """Continue the run whose checkpoint is in `output`, with the config saved in it."""
     reporter, hooks = reporter or Reporter(), hooks or Hooks()
     with interrupts.SignalGuard() as guard, modeldir.locked(output, reporter.log), corpus.make_workdir() as workdir:
-        arrays, meta = modeldir.load_checkpoint(output)
+        arrays, meta = checkpoint.load_checkpoint(output)
         config = config_mod.from_dict(meta["config"])
         paths = list(paths) if paths else meta["paths"]
         _check_inputs(paths, config, output, hooks, ())
@@ -415,7 +414,7 @@ def resume(output, paths=None, reporter=None, hooks=None):
         if corpus_digest(data) != meta["digest"]:
             raise DataError(f"the corpus ({', '.join(paths)}) is not the one this checkpoint was trained on")
         trainer = Trainer(data, config, reporter, threads=meta["threads"])
-        modeldir.check_position(output, meta, len(trainer.jobs))
+        checkpoint.check_position(output, meta, len(trainer.jobs))
         state = State(arrays["w_in"], arrays["w_out"], arrays["rngs"], arrays["tallies"], meta["epoch"],
                       meta["job"], meta["epoch_seconds"], meta["metrics"])
         reporter.log(f"resuming at epoch {state.epoch + 1}, job {state.job} of {len(trainer.jobs)}")
