@@ -8,7 +8,7 @@ import warnings
 
 import click
 
-from ..errors import UnknownWordError, escape_controls, quote_word
+from ..errors import UnknownWordError, escape_controls
 
 DEFAULT_MODEL = "model"
 
@@ -196,3 +196,30 @@ class PlainProgress:
 
     def close(self):
         pass
+
+
+_BLOCK_LINES = 1 << 14  # lines written to stdout at a time
+
+
+def write_lines(lines):
+    """Write lines of data to stdout as UTF-8, many at a time (a 10M-word vocabulary stays quick)."""
+    block = []
+    for line in lines:
+        block.append(line)
+        if len(block) == _BLOCK_LINES:
+            click.echo("".join(block).encode(), nl=False)
+            block = []
+    if block:
+        click.echo("".join(block).encode(), nl=False)
+
+
+def read_data(path, parse):
+    """A JSON object or YAML mapping read from `path`; a damaged file is a DataError naming it."""
+    try:
+        with open(path, encoding="utf-8") as handle:
+            data = parse(handle)
+    except (OSError, ValueError, ConfigError) as exc:  # UnicodeDecodeError and JSON errors are ValueErrors
+        raise DataError(f"{path}: cannot read it ({str(exc).splitlines()[0]})") from None
+    if not isinstance(data, dict):
+        raise DataError(f"{path}: expected a mapping of keys to values")
+    return data

@@ -1,14 +1,14 @@
-"""CLI commands that query trained vectors: similar, analogy, outlier, and `eval analogy|similarity`."""
+"""CLI commands that query trained vectors: similar, analogy, outlier, `eval analogy|similarity`, cluster."""
 
 import json
 import math
 
 import click
 
-from .common import (Tally, echo, emit_ranked, emit_records, format_option, load_model, model_options, queries,
-                         quiet_option, topn_option, warn)
 from ..errors import quote_word
 from ..query.evaluate import METHODS
+from .common import (Tally, echo, emit_ranked, emit_records, format_option, load_model, model_option, model_options,
+                     queries, quiet_option, topn_option, warn)
 
 ANALOGY_COLUMNS = ("section", "correct", "questions", "skipped", "accuracy")
 PAIRS_COLUMNS = ("file", "spearman", "pearson", "pairs", "oov")
@@ -168,4 +168,26 @@ def _json_number(value):
     return None if math.isnan(value) else round(value, 6)
 
 
-COMMANDS = [similar, analogy, outlier, eval_group]
+@click.command()
+@model_option
+@click.option("--classes", "-n", required=True, type=click.IntRange(min=1), metavar="N", help="Number of classes.")
+@click.option("--seed", default=1, show_default=True, type=click.IntRange(min=0), help="Seed of the k-means++ start.")
+@click.option("--iterations", default=10, show_default=True, type=click.IntRange(min=1),
+              help="Most rounds of k-means (stops earlier when nothing moves).")
+@format_option
+@quiet_option
+def cluster(model, classes, seed, iterations, fmt, quiet):
+    """Group the words into N classes by k-means on unit vectors; print word<TAB>class.
+
+    Rows are sorted by class, then word, as the C tool's -classes output; with
+    --format json, one {"word": …, "class": …} object per line.
+    """
+    from ..query import cluster as cluster_mod
+
+    words = load_model(model, quiet=quiet)
+    labels = cluster_mod.kmeans(words.normed, classes, seed=seed, iterations=iterations)
+    for word, label in cluster_mod.sorted_classes(words.words, labels):
+        echo(json.dumps({"word": word, "class": label}, ensure_ascii=False) if fmt == "json" else f"{word}\t{label}")
+
+
+COMMANDS = [similar, analogy, outlier, eval_group, cluster]

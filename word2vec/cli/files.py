@@ -1,4 +1,4 @@
-"""CLI commands that work on corpora and model files: vocab, export, vectors, info, plot, plot-loss."""
+"""CLI commands over model files: export (convert), vectors (print rows), info (describe)."""
 
 import json
 import os
@@ -6,98 +6,13 @@ import os
 import click
 import numpy as np
 
-from .. import store
-from ..store import modeldir
-from .. import safe_yaml
-from .common import (Tally, echo, loading_options, load_model, model_option, model_options, queries, quiet_option,
-                         topn_option, warn)
+from .. import safe_yaml, store
 from ..errors import ConfigError, DataError
+from ..store import modeldir
+from .common import (Tally, echo, load_model, loading_options, model_option, model_options, queries, quiet_option,
+                     read_data, warn, write_lines)
 
-_BLOCK_LINES = 1 << 14  # lines written to stdout at a time
 EXPORT_FORMATS = ["word2vec-bin", "word2vec-txt", "npy", "projector"]
-
-
-def _load(path, limit=None, no_header=False, quiet=False):
-    return load_model(path, limit, no_header, quiet)
-
-
-def _write_lines(lines):
-    """Write lines of data to stdout as UTF-8, many at a time (a 10M-word vocabulary stays quick)."""
-    block = []
-    for line in lines:
-        block.append(line)
-        if len(block) == _BLOCK_LINES:
-            click.echo("".join(block).encode(), nl=False)
-            block = []
-    if block:
-        click.echo("".join(block).encode(), nl=False)
-
-
-# --- vocab ------------------------------------------------------------------------------
-
-@click.command()
-@click.argument("corpus", nargs=-1)
-@click.option("--min-count", default=1, show_default=True, type=click.IntRange(min=1),
-              help="Leave out words seen fewer times.")
-@click.option("--max-size", type=click.IntRange(min=1), metavar="N", help="Keep only the N most frequent words.")
-@click.option("--lowercase", is_flag=True, help="Lowercase the words first (as corpus.lowercase).")
-@click.option("--merge", is_flag=True, help="CORPUS files are word<TAB>count shards: add up their counts.")
-@click.option("--output", "-o", default="-", show_default=True, metavar="FILE",
-              help="Write the rows here (atomically; .gz/.bz2/.xz compress) instead of stdout.")
-@quiet_option
-def vocab(corpus, min_count, max_size, lowercase, merge, output, quiet):
-    """Count the words of CORPUS files (`-` or none: stdin); print word<TAB>count.
-
-    Rows are sorted by count, most frequent first, then by word. Words are split
-    on whitespace exactly as `w2v train` splits them. The default --min-count 1
-    keeps every word, so shards counted apart merge exactly; apply the threshold
-    when merging:
-
-    \b
-    ls part-* | xargs -P 4 -I{} sh -c 'w2v vocab {} > {}.tsv'
-    w2v vocab --merge part-*.tsv --min-count 5 > vocab.tsv
-    w2v train part-* --vocab vocab.tsv
-    """
-    from ..text import vocab as vocab_mod
-
-    paths = list(corpus) or ["-"]
-    words, counts = _merge_shards(paths, lowercase) if merge else _count_words(paths, lowercase, quiet)
-    if not words or counts.sum() == 0:
-        raise DataError("the corpus is empty: no tokens were found")
-    if counts.max() < min_count:
-        raise DataError(f"no word occurs at least {min_count} times (the most frequent occurs "
-                        f"{int(counts.max())} times); lower --min-count")
-    table, _ = vocab_mod.build(words, counts, min_count, max_size)
-    if output == "-":
-        _write_lines(f"{word}\t{count}\n" for word, count in zip(table.words, table.counts.tolist()))
-    else:
-        store.write_vocab(output, table.words, table.counts)
-
-
-def _count_words(paths, lowercase, quiet):
-    """One pass of the training tokenizer (`corpus.scan`) over the files: (words, int64 counts)."""
-    from ..text import corpus as corpus_mod
-
-    with corpus_mod.make_workdir() as workdir:
-        scan = corpus_mod.scan(paths, workdir, lowercase=lowercase)
-    if not quiet:
-        corpus_mod.warn_bad_bytes(scan.bad_bytes, warn)
-    return scan.words, scan.counts
-
-
-def _merge_shards(paths, lowercase):
-    """The summed counts of several `word<TAB>count` files (each lists a word at most once)."""
-    totals = {}
-    for path in paths:
-        words, counts = store.read_vocab(path)
-        for word, count in zip(words, counts.tolist()):
-            word = word.lower() if lowercase else word
-            totals[word] = totals.get(word, 0) + count
-    if sum(totals.values()) > store.MAX_COUNT:
-        word = max(totals, key=totals.get)
-        raise DataError(f"the merged counts add up to more than {store.MAX_COUNT} (2^63 - 1), more than w2v "
-                        f"can count ({word!r} alone has {totals[word]})")
-    return list(totals), np.fromiter(totals.values(), np.int64, len(totals))
 
 
 # --- export -----------------------------------------------------------------------------
@@ -117,7 +32,7 @@ def export(model, limit, no_header, fmt, output, quiet):
     npy           a model directory: vectors.npy and vocab.tsv (counts 0 if the model has none)
     projector     vectors.tsv and metadata.tsv for https://projector.tensorflow.org
     """
-    vectors = _load(model, limit, no_header, quiet)
+    vectors = load_model(model, limit, no_header, quiet)
     if fmt in ("word2vec-bin", "word2vec-txt"):
         store.write_word2vec(output, vectors.words, vectors.vectors, binary=fmt == "word2vec-bin")
     elif fmt == "projector":
@@ -154,7 +69,7 @@ def vectors_command(words, model, limit, no_header, quiet):
     which read back as the very same float32. Unknown words are reported on
     stderr and make the exit status 1.
     """
-    table = _load(model, limit, no_header, quiet)
+    table = load_model(model, limit, no_header, quiet)
     tally = Tally()
     for word in queries(words):
         row = tally.run(word, table.__getitem__, word)
@@ -182,7 +97,7 @@ def info(model, fmt, no_header, quiet):
     if fmt == "json":
         echo(json.dumps(facts, ensure_ascii=False))
     else:
-        _write_lines(line + "\n" for line in _describe(facts))
+        write_lines(line + "\n" for line in _describe(facts))
 
 
 def _directory_facts(folder, quiet=False):
@@ -190,16 +105,16 @@ def _directory_facts(folder, quiet=False):
     facts = {"path": folder, "kind": "model directory", "words": len(vectors), "dimensions": vectors.vector_size}
     config = os.path.join(folder, "config.yaml")
     if os.path.isfile(config):
-        facts["config"] = _read_data(config, safe_yaml.safe_load)
+        facts["config"] = read_data(config, safe_yaml.safe_load)
     metrics = os.path.join(folder, "metrics.json")
     if os.path.isfile(metrics):
-        facts.update(_summarize_metrics(_read_data(metrics, json.load)))
+        facts.update(_summarize_metrics(read_data(metrics, json.load)))
     names = sorted(n for n in os.listdir(folder) if not n.startswith(".") and os.path.isfile(os.path.join(folder, n)))
     facts["files"] = {name: os.path.getsize(os.path.join(folder, name)) for name in names}
     return facts
 
 
-def _read_data(path, parse):
+def read_data(path, parse):
     """A JSON object or YAML mapping read from `path`; a damaged file is a DataError naming it."""
     try:
         with open(path, encoding="utf-8") as handle:
@@ -234,7 +149,7 @@ def _summarize_metrics(metrics):
 def _file_facts(path, no_header, quiet=False):
     """Words and dimensions from the header of a C-format file (the whole file without one)."""
     if no_header:
-        vectors = _load(path, no_header=True, quiet=quiet)
+        vectors = load_model(path, no_header=True, quiet=quiet)
         count, dim, kind = len(vectors), vectors.vector_size, "word2vec-txt (no header)"
     else:
         count, dim, kind = _read_header(path)
@@ -333,54 +248,4 @@ def _human_size(size):
         size /= 1024
 
 
-# --- plots ------------------------------------------------------------------------------
-
-@click.command()
-@click.argument("words", nargs=-1)
-@model_options
-@click.option("--output", "-o", required=True, metavar="FILE", help="The image to write (.png, .svg or .pdf).")
-@topn_option(5, "Nearest neighbours drawn around each word.", least=0)
-@quiet_option
-def plot(words, model, limit, no_header, output, topn, quiet):
-    """Draw WORDS (stdin lines when none is given) and their neighbours on a 2-D PCA map.
-
-    Needs matplotlib (pip install matplotlib). Unknown words are reported and left
-    out; the exit status is then 1.
-    """
-    from ..query import plot as plot_mod
-
-    plot_mod.check_available()
-    plot_mod.image_format(output)
-    table = _load(model, limit, no_header, quiet)
-    tally = Tally()
-    known = [word for word in queries(words) if tally.run(word, table.__getitem__, word) is not None]
-    if not known:
-        raise DataError("no word to draw: give words that are in the vocabulary")
-    title = f"{len(dict.fromkeys(known))} words and their {topn} nearest neighbours ({os.path.basename(os.path.abspath(model))})"
-    plot_mod.save(plot_mod.word_map(table, known, topn, title), output)
-    if not quiet:
-        warn(f"wrote {output}")
-    tally.exit()
-
-
-@click.command("plot-loss")
-@model_option
-@click.option("--output", "-o", required=True, metavar="FILE", help="The image to write (.png, .svg or .pdf).")
-@quiet_option
-def plot_loss(model, output, quiet):
-    """Draw the mean loss of each training epoch, from the model's metrics.json (--model may name that file)."""
-    from ..query import plot as plot_mod
-
-    plot_mod.check_available()
-    plot_mod.image_format(output)
-    path = os.path.join(model, "metrics.json") if os.path.isdir(model) else model
-    if not (os.path.isfile(path) and path.endswith(".json")):
-        raise DataError(f"{model}: no metrics.json; plot-loss needs a model directory written by w2v train")
-    epochs = _read_data(path, json.load).get("epochs")
-    title = f"training loss ({os.path.basename(os.path.abspath(model))})"
-    plot_mod.save(plot_mod.loss_figure(epochs if isinstance(epochs, list) else [], title), output)
-    if not quiet:
-        warn(f"wrote {output}")
-
-
-COMMANDS = [vocab, export, vectors_command, info, plot, plot_loss]
+COMMANDS = [export, vectors_command, info]

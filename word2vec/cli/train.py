@@ -1,0 +1,119 @@
+"""CLI commands that train and check: train, gradcheck, config."""
+
+import sys
+
+import click
+
+from .. import config as config_mod
+from ..errors import ConfigError
+from .common import quiet_option, train_reporter, warn
+
+SHORTHANDS = (
+    ("--dim", "model.vector_size", int, "N"), ("--epochs", "train.epochs", int, "N"),
+    ("--window", "model.window", int, "N"), ("--min-count", "vocab.min_count", int, "N"),
+    ("--negative", "model.negative", int, "N"), ("--sample", "vocab.sample", float, "X"),
+    ("--alpha", "train.alpha", float, "X"), ("--threads", "train.threads", int, "N"),
+    ("--seed", "train.seed", int, "N"), ("--arch", "model.arch", str, "skipgram|cbow"),
+    ("--loss", "model.loss", str, "neg|hs|softmax"),
+)
+
+
+def shorthand_options(func):
+    """One option per SHORTHANDS row, default None (not given)."""
+    for flag, key, kind, metavar in reversed(SHORTHANDS):
+        func = click.option(flag, type=kind, metavar=metavar, help=f"Shorthand for --set {key}=…")(func)
+    return func
+
+
+def shorthand_overrides(values, assignments):
+    """{"section.key": value} of the shorthand flags given; a --set of the same key is ambiguous."""
+    overrides = {key: values[flag[2:].replace("-", "_")] for flag, key, _, _ in SHORTHANDS}
+    overrides = {key: value for key, value in overrides.items() if value is not None}
+    flags = {key: flag for flag, key, _, _ in SHORTHANDS}
+    for assignment in assignments:
+        key = assignment.partition("=")[0].strip()
+        if key in overrides:
+            raise ConfigError(f"--set {key}=… and {flags[key]} both set {key}; give only one of them")
+    return overrides
+
+
+@click.command()
+@click.argument("corpus", nargs=-1)
+@click.option("--config", "config_path", type=click.Path(dir_okay=False), help="YAML file with the keys to change.")
+@click.option("--set", "assignments", multiple=True, metavar="SECTION.KEY=VALUE",
+              help="Override one config key (repeatable); the value is YAML.")
+@click.option("--output", "-o", default="model", show_default=True, help="Model directory to write.")
+@click.option("--vocab", "vocab_path", help="Use this word<TAB>count vocabulary instead of counting.")
+@click.option("--resume", "resume_dir", metavar="DIR",
+              help="Continue the interrupted run whose checkpoint is in DIR (its config is used).")
+@click.option("--progress", is_flag=True, help="Show progress even when stderr is not a terminal.")
+@shorthand_options
+@quiet_option
+def train(corpus, config_path, assignments, output, vocab_path, resume_dir, progress, quiet, **shorthands):
+    """Train vectors on CORPUS files (`-` is stdin; .gz, .bz2 and .xz are read transparently).
+
+    Each config key is set by, from weakest to strongest: its default, --config FILE,
+    then --set or its shorthand flag (--dim 300 is --set model.vector_size=300); giving
+    both for one key is refused.
+
+    On a terminal a progress bar runs on stderr; elsewhere one line per epoch
+    (epoch, mean loss, words/s, elapsed), and with --progress a line every few seconds too.
+
+    Ctrl-C or SIGTERM saves a checkpoint first; `--resume DIR` continues from it
+    (give the corpus again when it was read from stdin).
+    """
+    from .. import api
+    from ..training import loop as train_mod
+
+    reporter = train_reporter(quiet, progress)
+    hooks = api.evaluation_hooks(reporter)
+    overrides = shorthand_overrides(shorthands, assignments)
+    if resume_dir:
+        if config_path or assignments or vocab_path or overrides:
+            raise click.UsageError("--resume takes the config and vocabulary from the checkpoint; "
+                                   "drop --config, --set, its shorthand flags and --vocab")
+        output = resume_dir
+        _, _, metrics = train_mod.resume(resume_dir, list(corpus) or None, reporter, hooks)
+    else:
+        if not corpus:
+            raise click.UsageError("give at least one CORPUS file (or - for stdin)")
+        config = config_mod.resolve(config_path, assignments)
+        config = config.with_overrides(overrides) if overrides else config
+        vocab = train_mod.load_vocab(vocab_path) if vocab_path else None
+        inputs = [path for path in (config_path, vocab_path) if path]
+        _, _, metrics = train_mod.train(list(corpus), config, output, reporter, vocab, hooks, inputs)
+    if not quiet:
+        warn(f"wrote {output}/ (mean loss {metrics['epochs'][-1]['loss']:.4f} in the last epoch)")
+
+
+@click.command()
+@click.option("--seed", default=0, show_default=True, type=click.IntRange(0, 2**32 - 1),
+              help="Seed of the random test data.")
+@quiet_option
+def gradcheck(seed, quiet):
+    """Check every gradient of the reference model by finite differences.
+
+    Prints name<TAB>max_relative_error<TAB>ok|FAIL; exits 1 if any check fails.
+    It prints nothing on stderr, so --quiet changes nothing (every command takes it).
+    """
+    from ..training import gradcheck as checks
+
+    rows = checks.run_all(seed=seed)
+    for line in checks.format_rows(rows):
+        click.echo(line)
+    if not all(ok for _, _, ok in rows):
+        sys.exit(1)
+
+
+@click.command("config")
+@quiet_option
+def config_command(quiet):
+    """Print the default config as commented YAML (each key's meaning and range), to start a file from.
+
+    \b
+    w2v config > my.yaml    # then keep only the keys you change
+    """
+    click.echo(config_mod.commented_yaml(), nl=False)
+
+
+COMMANDS = [train, gradcheck, config_command]
