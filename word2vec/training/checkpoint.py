@@ -6,6 +6,7 @@ the vocabulary, the absolute corpus paths with a digest of the encoded corpus, a
 """
 
 import contextlib
+import hashlib
 import io
 import json
 import math
@@ -144,3 +145,27 @@ def check_position(folder, meta, n_jobs):
 def remove_checkpoint(folder):
     with contextlib.suppress(FileNotFoundError):
         os.unlink(os.path.join(folder, CHECKPOINT))
+
+
+def corpus_digest(data):
+    """A fingerprint of the encoded corpus, so a resumed run can check it reads the same text."""
+    digest = hashlib.blake2b(digest_size=16)
+    for start in range(0, len(data.ids), 1 << 22):
+        digest.update(np.ascontiguousarray(data.ids[start:start + (1 << 22)]).tobytes())
+    digest.update(np.ascontiguousarray(data.ends).tobytes())
+    return digest.hexdigest()
+
+
+def saver(folder, trainer, paths, digest):
+    """A callable(state) that saves `trainer`'s run into `folder` (the Trainer's on_checkpoint)."""
+    absolute = [p if p == "-" else os.path.abspath(p) for p in paths]  # so --resume works from anywhere
+
+    def save(state):
+        arrays = {"w_in": state.w_in, "w_out": state.w_out, "rngs": state.rngs, "tallies": state.tallies,
+                  "counts": trainer.data.vocab.counts}
+        meta = {"config": trainer.config.to_dict(), "words": trainer.data.vocab.words, "paths": absolute,
+                "digest": digest, "epoch": state.epoch, "job": state.job, "epoch_seconds": state.epoch_seconds,
+                "metrics": state.metrics, "threads": trainer.threads}
+        path = save_checkpoint(folder, arrays, meta)
+        trainer.reporter.log(f"checkpoint saved: {path}")
+    return save

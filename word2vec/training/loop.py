@@ -1,6 +1,5 @@
 """The training loop: read and encode the corpus, run the kernels on threads, save the model."""
 
-import hashlib
 import os
 import sys
 import threading
@@ -294,33 +293,10 @@ def _kernel_cached(kernel):
         return True
 
 
-def corpus_digest(data):
-    """A fingerprint of the encoded corpus, so a resumed run can check it reads the same text."""
-    digest = hashlib.blake2b(digest_size=16)
-    for start in range(0, len(data.ids), 1 << 22):
-        digest.update(np.ascontiguousarray(data.ids[start:start + (1 << 22)]).tobytes())
-    digest.update(np.ascontiguousarray(data.ends).tobytes())
-    return digest.hexdigest()
-
-
-def _checkpointer(folder, trainer, paths, digest):
-    absolute = [p if p == "-" else os.path.abspath(p) for p in paths]  # so --resume works from anywhere
-
-    def save(state):
-        arrays = {"w_in": state.w_in, "w_out": state.w_out, "rngs": state.rngs, "tallies": state.tallies,
-                  "counts": trainer.data.vocab.counts}
-        meta = {"config": trainer.config.to_dict(), "words": trainer.data.vocab.words, "paths": absolute,
-                "digest": digest, "epoch": state.epoch, "job": state.job, "epoch_seconds": state.epoch_seconds,
-                "metrics": state.metrics, "threads": trainer.threads}
-        path = checkpoint.save_checkpoint(folder, arrays, meta)
-        trainer.reporter.log(f"checkpoint saved: {path}")
-    return save
-
-
 def _run(trainer, state, output, paths, hooks, guard):
     """Train with checkpoints and signal handling, save the model, drop the checkpoint, then evaluate."""
     data, config = trainer.data, trainer.config
-    trainer.on_checkpoint = _checkpointer(output, trainer, paths, corpus_digest(data))
+    trainer.on_checkpoint = checkpoint.saver(output, trainer, paths, checkpoint.corpus_digest(data))
     guard.phase = f"after training; the model is saved in {output}"
     with guard.deferred():  # a signal after training waits for the save: finished work is never thrown away
         try:
@@ -411,7 +387,7 @@ def resume(output, paths=None, reporter=None, hooks=None):
         _check_inputs(paths, config, output, hooks, ())
         vocab = vocab_mod.Vocab(meta["words"], arrays["counts"])
         data = _read(paths, config, workdir, vocab, reporter)
-        if corpus_digest(data) != meta["digest"]:
+        if checkpoint.corpus_digest(data) != meta["digest"]:
             raise DataError(f"the corpus ({', '.join(paths)}) is not the one this checkpoint was trained on")
         trainer = Trainer(data, config, reporter, threads=meta["threads"])
         checkpoint.check_position(output, meta, len(trainer.jobs))
