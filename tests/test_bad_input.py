@@ -18,7 +18,6 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from word2vec import store
-from word2vec.store import modeldir
 from word2vec.training import checkpoint
 from word2vec.training import loop as training
 from word2vec import config as config_mod

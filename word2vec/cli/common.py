@@ -8,7 +8,7 @@ import warnings
 
 import click
 
-from ..errors import UnknownWordError, escape_controls
+from ..errors import ConfigError, DataError, UnknownWordError, escape_controls
 
 DEFAULT_MODEL = "model"
 

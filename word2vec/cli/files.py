@@ -7,7 +7,7 @@ import click
 import numpy as np
 
 from .. import safe_yaml, store
-from ..errors import ConfigError, DataError
+from ..errors import DataError
 from ..store import modeldir
 from .common import (Tally, echo, load_model, loading_options, model_option, model_options, queries, quiet_option,
                      read_data, warn, write_lines)
@@ -112,18 +112,6 @@ def _directory_facts(folder, quiet=False):
     names = sorted(n for n in os.listdir(folder) if not n.startswith(".") and os.path.isfile(os.path.join(folder, n)))
     facts["files"] = {name: os.path.getsize(os.path.join(folder, name)) for name in names}
     return facts
-
-
-def read_data(path, parse):
-    """A JSON object or YAML mapping read from `path`; a damaged file is a DataError naming it."""
-    try:
-        with open(path, encoding="utf-8") as handle:
-            data = parse(handle)
-    except (OSError, ValueError, ConfigError) as exc:  # UnicodeDecodeError and JSON errors are ValueErrors
-        raise DataError(f"{path}: cannot read it ({str(exc).splitlines()[0]})") from None
-    if not isinstance(data, dict):
-        raise DataError(f"{path}: expected a mapping of keys to values")
-    return data
 
 
 def _summarize_metrics(metrics):
