@@ -10,4 +10,6 @@ from .api import load, resume, train
 from .query.vectors import Vectors
 from .version import __version__
 
-__all__ = ["load", "resume", "train", "Vectors", "__version__"]
+load_word2vec_format = Vectors.load_word2vec_format
+
+__all__ = ["load", "resume", "train", "Vectors", "load_word2vec_format", "__version__"]

@@ -2,6 +2,7 @@
 
 import json
 import math
+import warnings
 
 import click
 
@@ -39,6 +40,13 @@ def similar(words, model, limit, no_header, topn, fmt, quiet):
         if results is not None:
             emit_ranked(word, results, fmt)
     tally.exit()
+
+
+def _doesnt_match(vectors, group):
+    """doesnt_match without its Python warning: the command says which words it left out, its own way."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", UserWarning)
+        return vectors.doesnt_match(group)
 
 
 @click.command()
@@ -86,7 +94,7 @@ def outlier(words, model, limit, no_header, fmt, quiet):
     tally = Tally(fmt)
     for group in _word_groups(words, tally, 2, None, "at least two words"):
         query = " ".join(group)
-        word = tally.run(query, vectors.doesnt_match, group)
+        word = tally.run(query, _doesnt_match, vectors, group)
         if word is None:
             continue
         if not quiet:

@@ -2,10 +2,12 @@
 
 import difflib
 import os
+import warnings
 
 import numpy as np
 
 from . import evaluate
+from .keyed import KeyedMixin, as_list
 from .. import store
 from ..errors import ConfigError, DataError, UnknownWordError, W2VError
 from ..safe_yaml import show
@@ -15,7 +17,7 @@ _CLOSE_WORDS = 10_000  # "did you mean": the most frequent words searched for a 
 _CLOSE_LENGTH = 40  # … and only for a query word up to this long (difflib is quadratic in length)
 
 
-class Vectors:
+class Vectors(KeyedMixin):
     """Words and their vectors, rows in vocabulary order (most frequent first).
 
     Attributes
@@ -57,7 +59,10 @@ class Vectors:
             return False
 
     def __getitem__(self, word):
-        """The vector of `word`, float32 (d,); UnknownWordError when it is not in the vocabulary."""
+        """The vector of `word`, float32 (d,), or of a list of words, float32 (n, d), as gensim's;
+        UnknownWordError (a KeyError) when a word is not in the vocabulary."""
+        if isinstance(word, (list, tuple)):
+            return self.vectors[[self._row(w) for w in word]].reshape(len(word), self.vector_size)
         return self.vectors[self._row(word)]
 
     @property
@@ -137,33 +142,29 @@ class Vectors:
         best = best[np.lexsort((best, -scores[best]))]  # ties: the more frequent word first
         return [(self.words[row], float(scores[row])) for row in best.tolist()]
 
-    def most_similar(self, positive, negative=(), topn=10, restrict=None):
+    def most_similar(self, positive=None, negative=None, topn=10, restrict=None, restrict_vocab=None):
         """The words nearest to the mean of the unit vectors of `positive` minus those of `negative`.
 
         Parameters
         ----------
-        positive : str or list of str
-        negative : str or list of str
-        topn : int — how many words to return
-        restrict : int or None — only the first `restrict` rows are candidates
+        positive : str, vector, or list of them (vectors enter as they are, as gensim's)
+        negative : str, vector, or list of them
+        topn : int — how many words to return; None: the cosines of all candidates, float32 (n,)
+        restrict, restrict_vocab : int or None — only the first rows are candidates (two names, one meaning)
 
         Returns
         -------
         list of (word, cosine similarity), best first, without the query words
         """
-        positive = [positive] if isinstance(positive, str) else list(positive)
-        negative = [negative] if isinstance(negative, str) else list(negative)
-        rows = [self._row(word) for word in positive + negative]
-        if not rows:
-            raise W2VError("most_similar needs at least one word")
-        signs = np.array([1.0] * len(positive) + [-1.0] * len(negative), dtype=np.float32)
-        query = _unit(signs @ self._unit(rows) / len(rows))
-        return self._best(self._cosines(query, restrict), topn, rows)
+        query, rows = self.query_vector(as_list(positive), as_list(negative))
+        scores = self._cosines(query, restrict if restrict_vocab is None else restrict_vocab)
+        return scores if topn is None else self._best(scores, topn, rows)
 
-    def similar_by_vector(self, vector, topn=10, restrict=None):
+    def similar_by_vector(self, vector, topn=10, restrict=None, restrict_vocab=None):
         """The words whose vectors are nearest by cosine to `vector` (float (d,)); nothing excluded."""
         query = _unit(np.asarray(vector, dtype=np.float32).reshape(self.vector_size))
-        return self._best(self._cosines(query, restrict), topn)
+        scores = self._cosines(query, restrict if restrict_vocab is None else restrict_vocab)
+        return scores if topn is None else self._best(scores, topn)
 
     def analogy(self, a, b, c, method="add", topn=1, restrict=None):
         """A is to B as C is to ?  — `add` is 3CosAdd (as most_similar([b, c], [a])), `mul` 3CosMul.
@@ -193,13 +194,16 @@ class Vectors:
     def doesnt_match(self, words):
         """The word farthest from the mean of the words' unit vectors (ties: the alphabetically first).
 
-        Unknown words are left out, as gensim's; UnknownWordError names one when fewer than two
-        known words remain (or none, given a single word).
+        Unknown words are left out with a UserWarning, as gensim's; UnknownWordError names one when
+        fewer than two known words remain (or none, given a single word).
         """
         words = list(words)
         if not words:
             raise W2VError("doesnt_match needs at least one word")
         known = [word for word in words if word in self]
+        if len(known) != len(words) and len(known) >= min(2, len(words)):
+            unknown = ", ".join(repr(word) for word in words if word not in self)
+            warnings.warn(f"doesnt_match: {unknown} not in the vocabulary; left out", stacklevel=2)
         if len(known) < min(2, len(words)):
             self._row(next(word for word in words if word not in self))  # raises, with a suggestion
         unit = self._unit([self._row(word) for word in known])
@@ -240,11 +244,13 @@ def load(path, limit=None, header=True):
     if os.path.isdir(path):
         return _load_model_dir(path, limit)
     words, vectors = store.read_word2vec(path, header=header, limit=limit)
-    _check_loaded(path, words, vectors)
-    return Vectors(words, vectors)
+    check_loaded(path, words, vectors)
+    loaded = Vectors(words, vectors)
+    loaded.source = path
+    return loaded
 
 
-def _check_loaded(path, words, vectors):
+def check_loaded(path, words, vectors):
     """Refuse NaN or infinite vectors and repeated words, naming the first such word."""
     for start in range(0, len(words), _NORM_ROWS):
         finite = np.isfinite(vectors[start : start + _NORM_ROWS]).all(axis=1)
@@ -273,4 +279,6 @@ def _load_model_dir(folder, limit):
         raise DataError(f"{vectors_path}: holds {vectors.dtype} values, expected float32")
     if limit is not None:
         vectors, words, counts = vectors[:limit], words[:limit], counts[:limit]
-    return Vectors(words, vectors, counts)
+    loaded = Vectors(words, vectors, counts)
+    loaded.source = folder
+    return loaded
