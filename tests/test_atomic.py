@@ -237,9 +237,9 @@ def _wait_for_stage(proc, parent, name, holding="", timeout=30):
 
 
 # the moments of a save to kill at: while a file is written (its temporary name) or once it is complete;
-# the last one ("vectors.txt" complete) comes just before the swap and the removal of the old model
+# the last one ("w_out.npy" complete) comes just before the swap and the removal of the old model
 SAVE_POINTS = [".vectors.npy.", "vectors.npy", "vocab.tsv", ".vectors.bin.", "vectors.bin", ".vectors.txt.",
-               "vectors.txt"]
+               "vectors.txt", ".w_out.npy.", "w_out.npy"]
 
 
 def _restore(folder, files):

@@ -35,7 +35,7 @@ def model(tmp_path_factory):
 
 def test_train_writes_the_model_directory(model):
     names = sorted(p.name for p in model.iterdir())
-    assert names == ["config.yaml", "metrics.json", "vectors.bin", "vectors.npy", "vectors.txt", "vocab.tsv"]
+    assert names == ["config.yaml", "metrics.json", "vectors.bin", "vectors.npy", "vectors.txt", "vocab.tsv", "w_out.npy"]
     vectors = np.load(model / "vectors.npy", allow_pickle=False)
     vocab = (model / "vocab.tsv").read_text().splitlines()
     assert vectors.dtype == np.float32 and vectors.shape == (len(vocab), 24)

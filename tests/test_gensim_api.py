@@ -93,6 +93,7 @@ def test_similar_by_word_and_vector(pair):
                  theirs.similar_by_vector(vector, topn=5, restrict_vocab=90))
 
 
+@pytest.mark.filterwarnings("ignore::DeprecationWarning")  # gensim's own init_sims inside most_similar_cosmul
 @pytest.mark.parametrize("positive,negative", [
     (["capital1", "country2"], ["country1"]), ("word3", "word4"), (["word5"], None), (["word1", "word2"], []),
 ])

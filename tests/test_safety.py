@@ -31,7 +31,7 @@ ROOT = Path(__file__).resolve().parents[1]
 AS_ROOT = pytest.mark.skipif(os.geteuid() != 0, reason="needs root (mknod, mount)")
 FAST = ["-q", "--set", "train.threads=1", "--set", "model.vector_size=8", "--set", "train.epochs=1"]
 WORDS = ["the", "cat", "sat", "on", "mat"]
-MODEL = ["config.yaml", "metrics.json", "vectors.bin", "vectors.npy", "vocab.tsv"]  # with the default formats
+MODEL = ["config.yaml", "metrics.json", "vectors.bin", "vectors.npy", "vocab.tsv", "w_out.npy"]  # with the default formats
 VECTORS = np.arange(40, dtype=np.float32).reshape(5, 8) / 7
 
 

@@ -152,7 +152,7 @@ def test_new_model_replaces_the_old_one_whole(demo_slice, tmp_path):
     _train([demo_slice], _config("output.formats=[npy, word2vec-txt]"), tmp_path / "m")
     _train([demo_slice], _config("output.formats=[npy]", "train.seed=3"), tmp_path / "m")
     names = sorted(p.name for p in (tmp_path / "m").iterdir())
-    assert names == ["config.yaml", "metrics.json", "vectors.npy", "vocab.tsv"]
+    assert names == ["config.yaml", "metrics.json", "vectors.npy", "vocab.tsv", "w_out.npy"]
     assert not [p for p in tmp_path.iterdir() if p.name.startswith(".m.")]  # no staging left behind
 
 

@@ -6,10 +6,10 @@
     vectors.most_similar("paris", topn=5)
 """
 
-from .api import load, resume, train
+from .api import Model, load, load_model, resume, train
 from .query.vectors import Vectors
 from .version import __version__
 
 load_word2vec_format = Vectors.load_word2vec_format
 
-__all__ = ["load", "resume", "train", "Vectors", "load_word2vec_format", "__version__"]
+__all__ = ["load", "load_model", "resume", "train", "Model", "Vectors", "load_word2vec_format", "__version__"]

@@ -46,10 +46,12 @@ def shorthand_overrides(values, assignments):
 @click.option("--vocab", "vocab_path", help="Use this word<TAB>count vocabulary instead of counting.")
 @click.option("--resume", "resume_dir", metavar="DIR",
               help="Continue the interrupted run whose checkpoint is in DIR (its config is used).")
+@click.option("--init", "init_dir", metavar="MODEL",
+              help="Continue training the model directory MODEL on CORPUS (its config, changed by the options given).")
 @click.option("--progress", is_flag=True, help="Show progress even when stderr is not a terminal.")
 @shorthand_options
 @quiet_option
-def train(corpus, config_path, assignments, output, vocab_path, resume_dir, progress, quiet, **shorthands):
+def train(corpus, config_path, assignments, output, vocab_path, resume_dir, init_dir, progress, quiet, **shorthands):
     """Train vectors on CORPUS files (`-` is stdin; .gz, .bz2 and .xz are read transparently).
 
     Each config key is set by, from weakest to strongest: its default, --config FILE,
@@ -61,6 +63,9 @@ def train(corpus, config_path, assignments, output, vocab_path, resume_dir, prog
 
     Ctrl-C or SIGTERM saves a checkpoint first; `--resume DIR` continues from it
     (give the corpus again when it was read from stdin).
+
+    `--init MODEL` continues a finished model on more text: new words join, counts add up,
+    the learning rate restarts at train.alpha; arch, loss and vector_size must stay.
     """
     from .. import api
     from ..training import loop as train_mod
@@ -74,6 +79,14 @@ def train(corpus, config_path, assignments, output, vocab_path, resume_dir, prog
                                    "drop --config, --set, its shorthand flags and --vocab")
         output = resume_dir
         _, _, metrics = train_mod.resume(resume_dir, list(corpus) or None, reporter, hooks)
+    elif init_dir:
+        if not corpus or vocab_path:
+            raise click.UsageError("--init takes the vocabulary from MODEL and needs the new CORPUS; drop --vocab"
+                                   if vocab_path else "give at least one CORPUS file (or - for stdin) to continue on")
+        model = api.load_model(init_dir)
+        config = init_config(model.config, config_path, assignments, overrides)
+        inputs = [path for path in (config_path,) if path]
+        *_, metrics = api.continue_training(model, list(corpus), config, output, reporter, hooks, inputs)
     else:
         if not corpus:
             raise click.UsageError("give at least one CORPUS file (or - for stdin)")
@@ -84,6 +97,18 @@ def train(corpus, config_path, assignments, output, vocab_path, resume_dir, prog
         _, _, metrics = train_mod.train(list(corpus), config, output, reporter, vocab, hooks, inputs)
     if not quiet:
         warn(f"wrote {output}/ (mean loss {metrics['epochs'][-1]['loss']:.4f} in the last epoch)")
+
+
+def init_config(model_config, config_path, assignments, overrides):
+    """The config of a continued run: the model's, changed by the keys of --config, then --set and flags."""
+    changes = {}
+    if config_path:
+        from_file = config_mod.resolve(config_path)  # validated, its relative paths taken from its folder
+        for section, keys in (config_mod.load_yaml(config_path) or {}).items():
+            changes.update({f"{section}.{key}": getattr(getattr(from_file, section), key) for key in keys or {}})
+    changes.update(dict(config_mod.parse_set(item) for item in assignments))
+    changes.update(overrides)
+    return model_config.with_overrides(changes) if changes else model_config
 
 
 @click.command()

@@ -27,8 +27,9 @@ LOCK = ".w2v.lock"
 
 
 # The files w2v writes in a model directory; anything else there is the user's.
+OUTPUT_WEIGHTS = "w_out.npy"  # what continued training needs beside the input vectors
 MODEL_FILES = frozenset({"vectors.npy", "vocab.tsv", "config.yaml", "metrics.json", "vectors.bin", "vectors.txt",
-                         CHECKPOINT, LOCK})
+                         CHECKPOINT, LOCK, OUTPUT_WEIGHTS})
 
 
 def ensure_dir(folder):
@@ -285,8 +286,9 @@ def write_config(path, config):
         handle.write(config_mod.to_yaml(config))
 
 
-def save_trained(folder, vocab, w_in, config, metrics):
-    """Write a trained model: vectors.npy, vocab.tsv, config.yaml, metrics.json and the C formats asked for."""
+def save_trained(folder, vocab, w_in, config, metrics, w_out=None):
+    """Write a trained model: vectors.npy, vocab.tsv, config.yaml, metrics.json, the C formats asked for,
+    and w_out.npy (the output weights, for continued training) when `w_out` is given."""
     from . import tables, write_vectors
 
     files = {
@@ -299,4 +301,6 @@ def save_trained(folder, vocab, w_in, config, metrics):
         files["vectors.bin"] = lambda p: write_vectors.write_word2vec(p, vocab.words, w_in, binary=True)
     if "word2vec-txt" in config.output.formats:
         files["vectors.txt"] = lambda p: write_vectors.write_word2vec(p, vocab.words, w_in, binary=False)
+    if w_out is not None:
+        files[OUTPUT_WEIGHTS] = lambda p: tables.save_npy(p, w_out)
     save_model(folder, files)

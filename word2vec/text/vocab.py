@@ -188,3 +188,33 @@ def _paths(parent, branch, n):
         codes[word, : len(bits)] = bits
         lengths[word] = len(nodes)
     return HuffmanTree(points, codes, lengths)
+
+
+def extend(vocab, words, counts, min_count=5):
+    """The vocabulary of a continued run, as gensim's build_vocab(update=True): the counts of `words`
+    are added to those of known words, and new words seen at least `min_count` times join.
+
+    Parameters
+    ----------
+    vocab : Vocab, the trained model's
+    words : list of str (n,), distinct words of the new text
+    counts : int array (n,)
+
+    Returns
+    -------
+    merged : Vocab, sorted by count descending, then by word
+    remap : int32 array (n,), the merged id of each of `words`, or -1
+    moved : int64 array (len(vocab),), the merged id of each word of `vocab`
+    """
+    counts = np.asarray(counts, dtype=np.int64)
+    totals = dict(zip(vocab.words, vocab.counts.tolist()))
+    for word, count in zip(words, counts.tolist()):
+        if word in totals:
+            totals[word] += count
+        elif count >= min_count:
+            totals[word] = count
+    merged = sorted(totals, key=lambda w: (-totals[w], w))
+    extended = Vocab(merged, np.array([totals[w] for w in merged], dtype=np.int64))
+    remap = np.array([extended.index.get(w, -1) for w in words], dtype=np.int32)
+    moved = np.array([extended.index[w] for w in vocab.words], dtype=np.int64)
+    return extended, remap, moved

@@ -306,7 +306,7 @@ def _run(trainer, state, output, paths, hooks, guard):
             raise exc.at(output) from None
         metrics = {"epochs": state.metrics, "vocab_size": len(data.vocab), "corpus_tokens": data.raw_tokens,
                    "threads": trainer.threads}
-        modeldir.save_trained(output, data.vocab, state.w_in, config, metrics)
+        modeldir.save_trained(output, data.vocab, state.w_in, config, metrics, w_out=state.w_out)
         checkpoint.remove_checkpoint(output)
     if hooks.evaluate is not None:
         guard.phase = f"while evaluating; the model is saved in {output}, without the scores"
