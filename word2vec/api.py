@@ -12,7 +12,7 @@ import tempfile
 import numpy as np
 
 from . import config as config_mod
-from .errors import ConfigError, DataError, W2VError
+from .errors import ConfigError, DataError
 from .query.vectors import Vectors, load
 from .safe_yaml import show
 from .store import modeldir
