@@ -10,8 +10,10 @@ interchangeable with fastText's `.bin` files.
 
 import numpy as np
 
+# fastText gives its end-of-sentence word "</s>" no n-grams; gensim (which reads and writes
+# fastText's files) gives it n-grams like any word. A literal "</s>" follows gensim here, so
+# that every vector matches gensim's for the same file.
 BOW, EOW = "<", ">"
-EOS = "</s>"  # fastText's end-of-sentence word: it has no n-grams
 FNV_OFFSET = 2166136261
 FNV_PRIME = 16777619
 
@@ -47,7 +49,7 @@ def ngrams(word, minn, maxn):
     -------
     list of str
     """
-    if maxn <= 0 or word == EOS:
+    if maxn <= 0:
         return []
     wrapped = BOW + word + EOW
     out = []
@@ -99,7 +101,7 @@ def _all_ngrams(words, minn, maxn):
     """(word index, hash) of every n-gram of every word, in fastText's order."""
     if maxn <= 0 or len(words) == 0:
         return np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.uint32)
-    encoded = [(BOW + w + EOW).encode("utf-8") if w != EOS else b"" for w in words]
+    encoded = [(BOW + w + EOW).encode("utf-8") for w in words]
     data = np.frombuffer(b"".join(encoded), dtype=np.uint8)
     byte_lengths = np.fromiter(map(len, encoded), dtype=np.int64, count=len(encoded))
     char_pos = np.flatnonzero((data & 0xC0) != 0x80)  # byte offset of every character
@@ -140,3 +142,47 @@ def _prefix_hashes(signed, bounds, minn, maxn):
     return out
 
 
+
+
+def mean_rows(matrix, offsets, rows, block=4096):
+    """Each word's vector: the mean of its rows of `matrix` (as fastText's `getWordVector`).
+
+    Parameters
+    ----------
+    matrix : ndarray, shape (W + buckets, d)
+    offsets, rows : the CSR of `word_rows`
+    block : int
+        Words gathered at a time, which bounds the scratch memory.
+
+    Returns
+    -------
+    ndarray of float32, shape (W, d)
+    """
+    n_words = len(offsets) - 1
+    out = np.empty((n_words, matrix.shape[1]), dtype=np.float32)
+    for lo in range(0, n_words, block):
+        hi = min(lo + block, n_words)
+        gathered = matrix[rows[offsets[lo]:offsets[hi]]].astype(np.float64)
+        sums = np.add.reduceat(gathered, offsets[lo:hi] - offsets[lo], axis=0)
+        out[lo:hi] = sums / np.diff(offsets[lo:hi + 1])[:, None]
+    return out
+
+
+def oov_vector(word, ngram_matrix, minn, maxn):
+    """The vector of a word out of the vocabulary: the mean of its n-gram rows, zero when it has none.
+
+    Parameters
+    ----------
+    word : str
+    ngram_matrix : ndarray, shape (buckets, d)
+        The bucket rows only (row b is bucket b).
+    minn, maxn : int
+
+    Returns
+    -------
+    ndarray of float32, shape (d,)
+    """
+    ids = ngram_buckets(word, minn, maxn, len(ngram_matrix))
+    if not ids:
+        return np.zeros(ngram_matrix.shape[1], dtype=np.float32)
+    return ngram_matrix[ids].astype(np.float64).mean(axis=0).astype(np.float32)
