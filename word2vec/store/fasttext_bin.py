@@ -117,6 +117,8 @@ def read(path):
             raise DataError(f"{name}: fastText .bin version {version}; w2v reads versions 11 and {VERSION}")
         args = reader.unpack(_ARGS)
         dim, ws, epoch, min_count, neg, _, loss, arch, bucket, minn, maxn, _, t = args
+        if dim <= 0 or bucket < 0 or (maxn > 0 and not 0 < minn <= maxn):
+            raise DataError(f"{name}: corrupt fastText .bin header (dim {dim}, bucket {bucket}, minn {minn}, maxn {maxn})")
         if MODELS.get(arch) == "supervised" or LOSSES.get(loss) == "ova":
             raise DataError(f"{name}: a supervised fastText model (a classifier); w2v loads word vector models only")
         words, counts, ntokens = _read_dictionary(reader, name)

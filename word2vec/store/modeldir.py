@@ -27,8 +27,10 @@ LOCK = ".w2v.lock"
 
 
 # The files w2v writes in a model directory; anything else there is the user's.
+NGRAMS = "ngrams.npy"  # the n-gram bucket rows of a subword model
+FASTTEXT_BIN = "vectors.fasttext.bin"
 MODEL_FILES = frozenset({"vectors.npy", "vocab.tsv", "config.yaml", "metrics.json", "vectors.bin", "vectors.txt",
-                         CHECKPOINT, LOCK})
+                         NGRAMS, FASTTEXT_BIN, CHECKPOINT, LOCK})
 
 
 def ensure_dir(folder):
@@ -285,9 +287,14 @@ def write_config(path, config):
         handle.write(config_mod.to_yaml(config))
 
 
-def save_trained(folder, vocab, w_in, config, metrics):
-    """Write a trained model: vectors.npy, vocab.tsv, config.yaml, metrics.json and the C formats asked for."""
-    from . import tables, write_vectors
+def save_trained(folder, vocab, w_in, config, metrics, ngrams=None, fasttext=None):
+    """Write a trained model: vectors.npy, vocab.tsv, config.yaml, metrics.json and the formats asked for.
+
+    `w_in` holds the word vectors (W, d); a subword model adds its bucket rows `ngrams` (buckets, d),
+    saved as ngrams.npy, and `fasttext()` returns the `fasttext_bin.FastTextModel` that the
+    fasttext-bin format writes.
+    """
+    from . import fasttext_bin, tables, write_vectors
 
     files = {
         "vectors.npy": lambda p: tables.save_npy(p, w_in),
@@ -299,4 +306,8 @@ def save_trained(folder, vocab, w_in, config, metrics):
         files["vectors.bin"] = lambda p: write_vectors.write_word2vec(p, vocab.words, w_in, binary=True)
     if "word2vec-txt" in config.output.formats:
         files["vectors.txt"] = lambda p: write_vectors.write_word2vec(p, vocab.words, w_in, binary=False)
+    if ngrams is not None:
+        files[NGRAMS] = lambda p: tables.save_npy(p, ngrams)
+    if fasttext is not None:
+        files[FASTTEXT_BIN] = lambda p: fasttext_bin.write(p, fasttext())
     save_model(folder, files)
