@@ -70,12 +70,12 @@ def _step(v, u, n_rows, loss, grad_v, grad_u):
 
 
 def _reference_skipgram(loss, sentence, v, u, tree):
+    """One step per center word: its rows' mean predicts all its context words, gradients at the old weights."""
     fn, total = _pair_loss_fn(loss, tree), 0.0
     for i, center in enumerate(sentence):
-        for j in (i - 1, i + 1):
-            if 0 <= j < len(sentence):
-                rows = WORD_ROWS[center]
-                total += _step(v, u, len(rows), *model.subword_skipgram(rows, [sentence[j]], v, u, fn))
+        contexts = [sentence[j] for j in (i - 1, i + 1) if 0 <= j < len(sentence)]
+        rows = WORD_ROWS[center]
+        total += _step(v, u, len(rows), *model.subword_skipgram(rows, contexts, v, u, fn))
     return total
 
 

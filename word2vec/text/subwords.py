@@ -144,7 +144,7 @@ def _prefix_hashes(signed, bounds, minn, maxn):
 
 
 
-def mean_rows(matrix, offsets, rows, block=4096):
+def mean_rows(matrix, offsets, rows, block=512):
     """Each word's vector: the mean of its rows of `matrix` (as fastText's `getWordVector`).
 
     Parameters
