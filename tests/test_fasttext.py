@@ -181,3 +181,30 @@ def test_a_misspelt_frequent_word_finds_its_word(trained):
         found.setdefault(query, []).append(neighbour)
     missed = [typo for typo, word in typos.items() if word not in found[typo]]
     assert not missed, missed
+
+
+def test_interrupted_subword_run_resumes_to_the_same_files(tmp_path):
+    from word2vec import config as config_mod
+    from word2vec.errors import Interrupted
+    from word2vec.training import loop as training
+
+    corpus = tmp_path / "corpus.txt"
+    _topic_corpus(corpus, sentences=2000)
+    config = config_mod.resolve(None, ["train.threads=1", "model.vector_size=8", "train.epochs=2", "vocab.min_count=1",
+                                       "train.checkpoint_every=0", "corpus.max_sentence_length=5", "model.maxn=5",
+                                       "model.buckets=3000", "output.formats=[npy, fasttext-bin]"])
+    quiet = training.Reporter(log=lambda message: None)
+    training.train([str(corpus)], config, str(tmp_path / "whole"), quiet)
+    seen = []
+
+    def stop_after_three(trainer, state):
+        seen.append(1)
+        if len(seen) == 3:
+            trainer.stop_signal = 2
+
+    with pytest.raises(Interrupted):
+        training.train([str(corpus)], config, str(tmp_path / "split"), quiet, hooks=training.Hooks(on_job=stop_after_three))
+    assert not (tmp_path / "split" / "ngrams.npy").exists()
+    training.resume(str(tmp_path / "split"), reporter=quiet)
+    for name in ("vectors.npy", "ngrams.npy", "vectors.fasttext.bin"):
+        assert (tmp_path / "split" / name).read_bytes() == (tmp_path / "whole" / name).read_bytes(), name

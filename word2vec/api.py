@@ -73,8 +73,11 @@ def train(corpus, config=None, output="model", *, progress=False, quiet=True, vo
     reporter = _reporter(progress, quiet)
     vocab_obj = train_mod.load_vocab(os.fspath(vocab)) if vocab is not None else None
     inputs = [os.fspath(p) for p in (vocab, config) if isinstance(p, (str, os.PathLike))]
-    words, w_in, _ = train_mod.train(_paths(corpus), _as_config(config), os.fspath(output), reporter,
+    config = _as_config(config)
+    words, w_in, _ = train_mod.train(_paths(corpus), config, os.fspath(output), reporter,
                                      vocab_obj, evaluation_hooks(reporter), inputs)
+    if config.model.maxn:  # with the n-gram rows, for words out of the vocabulary
+        return load(os.fspath(output))
     return Vectors(words.words, w_in, words.counts)
 
 
