@@ -17,6 +17,7 @@ checkout (`python -m word2vec` with the repository root on PYTHONPATH).
     python3 scripts/bench.py --quick         # 1 repeat, 5 epochs x 2 threads (+ the 4x corpus)
     python3 scripts/bench.py --python /path/to/python-with-gensim-and-numba --epochs 5 --threads 2
     python3 scripts/bench.py --output bench.md
+    python3 scripts/bench.py --quick --subwords --no-4x   # the fastText model: w2v against gensim's FastText
 
 The driver needs only the standard library; the table goes to stdout (and to
 --output), progress to stderr.
@@ -44,6 +45,8 @@ LINE_TOKENS = 1000  # w2v cuts sentences at 1000 tokens; gensim gets the same cu
 
 # The settings both programs train with.
 SETTINGS = dict(vector_size=100, window=5, negative=5, sample=1e-4, min_count=5, seed=1)
+# --subwords adds fastText's n-grams: w2v's model.minn/maxn/buckets against gensim's FastText.
+SUBWORDS = dict(min_n=3, max_n=6, bucket=2_000_000)
 
 # Runs a command, reports its wall time and peak RSS as one JSON line.  It is a
 # fresh process per measurement, so RUSAGE_CHILDREN holds the one child only.
@@ -60,7 +63,7 @@ print(json.dumps({"code": code, "wall": wall, "rss_mb": rss, "cpu": usage.ru_uti
 
 GENSIM_TRAIN = r"""
 import json, sys
-from gensim.models import Word2Vec
+from gensim.models import FastText, Word2Vec
 from gensim.models.word2vec import LineSentence
 
 mode, corpus, out, epochs, workers, settings = sys.argv[1:7]
@@ -68,10 +71,14 @@ s = json.loads(settings)
 kwargs = dict(vector_size=s["vector_size"], window=s["window"], min_count=s["min_count"], sg=1, hs=0,
               negative=s["negative"], sample=s["sample"], epochs=int(epochs), workers=int(workers),
               seed=s["seed"])
+model_class = Word2Vec
+if s.get("max_n"):
+    model_class = FastText
+    kwargs.update(min_n=s["min_n"], max_n=s["max_n"], bucket=s["bucket"])
 if mode == "corpus_file":
-    model = Word2Vec(corpus_file=corpus, **kwargs)
+    model = model_class(corpus_file=corpus, **kwargs)
 else:
-    model = Word2Vec(sentences=LineSentence(corpus), **kwargs)
+    model = model_class(sentences=LineSentence(corpus), **kwargs)
 model.wv.save_word2vec_format(out, binary=True)
 """
 
@@ -124,6 +131,8 @@ def parse_args(argv):
                    help="skip the untimed warm-up run of each program (numba cache, file cache)")
     p.add_argument("--gensim-mode", choices=("corpus_file", "iterable"), default="corpus_file",
                    help="gensim input: corpus_file (its fastest) or a LineSentence iterable")
+    p.add_argument("--subwords", action="store_true",
+                   help="train fastText's subword model (minn 3, maxn 6, 2M buckets): w2v against gensim's FastText")
     p.add_argument("--output", metavar="FILE", help="also write the Markdown table here")
     p.add_argument("--keep", action="store_true", help="keep the temporary directory (models, logs)")
     args = p.parse_args(argv)
@@ -235,6 +244,8 @@ class Runner:
                     "vocab.min_count": s["min_count"], "vocab.sample": s["sample"],
                     "train.epochs": epochs, "train.threads": threads, "train.seed": s["seed"],
                     "output.formats": "[npy]"}
+            if s.get("max_n"):
+                sets.update({"model.minn": s["min_n"], "model.maxn": s["max_n"], "model.buckets": s["bucket"]})
             cmd = [str(self.python), "-m", "word2vec", "train", str(corpus), "--quiet", "--output", str(out)]
             for key, value in sets.items():
                 cmd += ["--set", f"{key}={value}"]
@@ -372,7 +383,9 @@ def format_table(args, grid, results, four_x, corpora, info):
                  f"max {max(loads):.1f} (other work on the machine inflates wall times)." if loads else "")
     lines.append(
         f"Settings: skip-gram, negative {SETTINGS['negative']}, window {SETTINGS['window']}, "
-        f"{SETTINGS['vector_size']} dims, sample {SETTINGS['sample']:g}, min_count {SETTINGS['min_count']}; "
+        f"{SETTINGS['vector_size']} dims, sample {SETTINGS['sample']:g}, min_count {SETTINGS['min_count']}"
+        + (f", subwords minn {SUBWORDS['min_n']} maxn {SUBWORDS['max_n']} buckets {SUBWORDS['bucket']:,} "
+           "(gensim: FastText)" if args.subwords else "") + "; "
         f"corpus text8 prefix, {corpora['1x'][2]:,} tokens (w2v reads the .gz, gensim "
         f"{args.gensim_mode} on {LINE_TOKENS}-token lines"
         + ("; 4×: both read the same text file" if four_x else "") + "). "
@@ -388,6 +401,8 @@ def format_table(args, grid, results, four_x, corpora, info):
 
 def main(argv=None):
     args = parse_args(argv)
+    if args.subwords:
+        SETTINGS.update(SUBWORDS)
     data = Path(args.data).resolve()
     for name in (CORPUS_GZ, QUESTIONS, WORDSIM):
         if not (data / name).is_file():

@@ -236,7 +236,7 @@ def test_unreadable_file(out, tmp_path):
     ("model.window=0", "config key 'model.window' must be at least 1; got 0"),
     ("train.epochs=0", "config key 'train.epochs' must be at least 1; got 0"),
     ("train.min_alpha=0.5", "config key 'train.min_alpha' (0.5) must not exceed 'train.alpha' (0.025)"),
-    ("output.formats=[foo]", "config key 'output.formats' must be one of npy, word2vec-bin, word2vec-txt; got 'foo'"),
+    ("output.formats=[foo]", "config key 'output.formats' must be one of npy, word2vec-bin, word2vec-txt, fasttext-bin; got 'foo'"),
     ("model.arch=transformer", "config key 'model.arch' must be one of skipgram, cbow; got 'transformer'"),
     ("train.alpha=" + "9" * 400, "config key 'train.alpha' must be a finite number"),
     ("train.seed=99999999999999999999", "config key 'train.seed' must be at most 4294967295"),

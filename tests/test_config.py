@@ -297,7 +297,7 @@ def test_min_alpha_equal_to_alpha_is_allowed():
         ("model.arch=sg", "config key 'model.arch' must be one of skipgram, cbow; got 'sg'"),
         ("model.loss=ns", "config key 'model.loss' must be one of neg, hs, softmax; got 'ns'"),
         ("output.formats=[npy, csv]",
-         "config key 'output.formats' must be one of npy, word2vec-bin, word2vec-txt; got 'csv'"),
+         "config key 'output.formats' must be one of npy, word2vec-bin, word2vec-txt, fasttext-bin; got 'csv'"),
     ],
 )
 def test_bad_choice_lists_the_valid_choices(assignment, message):
@@ -306,7 +306,7 @@ def test_bad_choice_lists_the_valid_choices(assignment, message):
 
 def test_empty_output_formats_is_rejected():
     message = config_error(resolve_set, "output.formats=[]")
-    assert message == "config key 'output.formats' needs at least one of npy, word2vec-bin, word2vec-txt"
+    assert message == "config key 'output.formats' needs at least one of npy, word2vec-bin, word2vec-txt, fasttext-bin"
 
 
 # --- round trip ---------------------------------------------------------------------------

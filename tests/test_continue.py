@@ -136,3 +136,14 @@ def test_cli_init_continues_and_refuses_in_one_line(tmp_path):
     assert result.exit_code == 1 and result.output.strip() == (
         f"Error: {model} has no output weights (w_out.npy); training can continue only from a model "
         "directory written by this version of w2v")
+
+
+def test_init_on_a_subword_model_is_refused_in_one_line(tmp_path):
+    a, b = _write(tmp_path / "a.txt", PART_A[:200]), _write(tmp_path / "b.txt", PART_B[:200])
+    model = str(tmp_path / "sub")
+    flags = ["--threads", "1", "--epochs", "1", "--min-count", "3", "--dim", "8", "-q"]
+    subwords = ["--set", "model.maxn=4", "--set", "model.buckets=1000"]
+    assert _run(["train", a, "-o", model, *flags, *subwords]).exit_code == 0
+    result = _run(["train", b, "--init", model, "-o", str(tmp_path / "x"), *flags])
+    assert result.exit_code == 2 and result.output.startswith(f"Error: {model} is a subword model (model.maxn=4)")
+    assert len(result.output.strip().splitlines()) == 1 and not (tmp_path / "x").exists()

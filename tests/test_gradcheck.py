@@ -13,6 +13,7 @@ REQUIRED_NAMES = {
     "skipgram[neg]",
     "cbow[softmax]",
     "cbow[neg]",
+    *(f"subword_{arch}[{loss}]" for arch in ("skipgram", "cbow") for loss in ("neg", "hs", "softmax")),
 }
 
 

@@ -259,7 +259,7 @@ def test_model_file_with_a_repeated_word_is_refused(tmp_path, suffix):
                                                      "`kv.save_word2vec_format(path, binary=True)`"),
     ("w.kv", b"\x80\x02cgensim.models", "a gensim pickle file: w2v never loads pickles"),
     ("cc.en.300.bin", (793712314).to_bytes(4, "little") + (12).to_bytes(4, "little"),
-     "a fastText .bin model, which w2v cannot load yet; load the .vec file fastText writes beside it"),
+     "corrupt fastText .bin header (dim 0, bucket 0, minn 0, maxn 0)"),
     ("vectors.npy", b"\x93NUMPY\x01\x00", "a .npy array without words; give its model directory"),
 ])
 def test_files_of_other_programs_are_named(tmp_path, name, head, message):

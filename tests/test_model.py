@@ -320,3 +320,31 @@ def test_random_problems_pass_gradcheck(vocab_size, dim, n_negatives, seed):
     softmax_errors = errors_per_argument(model.naive_softmax_loss_and_gradient, (v, o, u), [0, 2])
     neg_errors = errors_per_argument(model.neg_sampling_loss_and_gradient, (v, o, u, negatives), [0, 2])
     assert max(softmax_errors + neg_errors) < TOLERANCE
+
+
+# --- subwords ---------------------------------------------------------------------------------
+
+
+def test_subword_input_is_the_mean_of_its_rows_and_each_row_gets_a_share():
+    rng = np.random.default_rng(3)
+    V, U = rng.standard_normal((9, 4)), rng.standard_normal((5, 4))
+    rows = [1, 6, 8, 8]  # row 8 counted twice
+    loss, grad_v, grad_u = model.subword_skipgram(rows, [2, 3], V, U, model.naive_softmax_loss_and_gradient)
+    h = V[rows].mean(axis=0)
+    expected = [model.naive_softmax_loss_and_gradient(h, o, U) for o in (2, 3)]
+    assert loss == pytest.approx(sum(e[0] for e in expected))
+    grad_h = sum(e[1] for e in expected)
+    assert np.allclose(grad_v[1], grad_h / 4) and np.allclose(grad_v[8], grad_h / 2)
+    assert np.allclose(grad_v[[0, 2, 3, 4, 5, 7]], 0.0)
+    assert np.allclose(grad_u, sum(e[2] for e in expected))
+    assert model.subword_step_scale(len(rows)) == 4.0
+
+
+def test_subword_cbow_pools_the_rows_of_all_context_words():
+    rng = np.random.default_rng(4)
+    V, U = rng.standard_normal((9, 4)), rng.standard_normal((5, 4))
+    loss, grad_v, _ = model.subword_cbow(0, [[1, 6], [2, 7, 8]], V, U, model.naive_softmax_loss_and_gradient)
+    h = V[[1, 6, 2, 7, 8]].mean(axis=0)
+    ref_loss, grad_h, _ = model.naive_softmax_loss_and_gradient(h, 0, U)
+    assert loss == pytest.approx(ref_loss)
+    assert np.allclose(grad_v[[1, 6, 2, 7, 8]], grad_h / 5)

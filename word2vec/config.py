@@ -12,7 +12,7 @@ import yaml
 from .errors import ConfigError
 from .safe_yaml import SHOWN_CHARS, YamlRefused, safe_load, show
 
-OUTPUT_FORMATS = ("npy", "word2vec-bin", "word2vec-txt")
+OUTPUT_FORMATS = ("npy", "word2vec-bin", "word2vec-txt", "fasttext-bin")
 MAX_THREADS = 1024  # more than the cores of any machine; each thread holds its own scratch
 
 
@@ -57,6 +57,11 @@ class ModelConfig:
     negative: int = _spec(5, "noise words per prediction (loss neg)", minimum=1, maximum=1000)
     ns_exponent: float = _spec(0.75, "the noise distribution is count^ns_exponent", minimum=-2.0, maximum=2.0)
     cbow_mean: bool = _spec(True, "the CBOW hidden vector is the mean (else the sum) of the context")
+    # fastText's subwords: a word's input vector is the mean of its own row and its n-gram rows
+    minn: int = _spec(3, "shortest character n-gram of a word (subwords)", minimum=1, maximum=100)
+    maxn: int = _spec(0, "longest character n-gram; 0 turns subwords off", minimum=0, maximum=100)
+    buckets: int = _spec(2_000_000, "hash buckets of the n-gram rows (buckets × vector_size floats)",
+                         minimum=1, maximum=10**9)
 
 
 @dataclass(frozen=True)
@@ -246,6 +251,9 @@ def _check_consistency(config):
             f"config key 'train.min_alpha' ({config.train.min_alpha}) must not exceed "
             f"'train.alpha' ({config.train.alpha})"
         )
+    if config.model.maxn and config.model.maxn < config.model.minn:
+        raise ConfigError(f"config key 'model.maxn' ({config.model.maxn}) must be 0 (no subwords) or at least "
+                          f"'model.minn' ({config.model.minn})")
     if not config.output.formats:
         raise ConfigError(f"config key 'output.formats' needs at least one of {', '.join(OUTPUT_FORMATS)}")
 

@@ -125,6 +125,13 @@ class Tally:
             sys.exit(1)
 
 
+def note_subwords(vectors, quiet=False):
+    """One stderr line saying how many words out of the vocabulary were built from their subwords."""
+    built = len(getattr(vectors, "built", ()))
+    if built and not quiet:
+        warn(f"note: {built} word{'s' if built != 1 else ''} out of the vocabulary built from subwords")
+
+
 def emit_ranked(query, results, fmt):
     """Print `[(word, score)]` for one query as TSV rows or one JSON line."""
     if fmt == "json":

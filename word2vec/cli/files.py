@@ -9,7 +9,7 @@ import numpy as np
 from .. import safe_yaml, store
 from ..errors import DataError
 from ..store import modeldir
-from .common import (Tally, echo, load_model, loading_options, model_option, model_options, queries, quiet_option,
+from .common import (Tally, echo, load_model, note_subwords, loading_options, model_option, model_options, queries, quiet_option,
                      read_data, warn, write_lines)
 
 EXPORT_FORMATS = ["word2vec-bin", "word2vec-txt", "npy", "projector"]
@@ -76,6 +76,7 @@ def vectors_command(words, model, limit, no_header, quiet):
         if row is not None:
             # the text format's own formatter: the same digits as vectors.txt, in bulk
             click.echo(store.pack_text([word.encode() + b" "], row[np.newaxis], " "), nl=False)
+    note_subwords(table, quiet)
     tally.exit()
 
 
@@ -102,7 +103,8 @@ def info(model, fmt, no_header, quiet):
 
 def _directory_facts(folder, quiet=False):
     vectors = load_model(folder, quiet=quiet)
-    facts = {"path": folder, "kind": "model directory", "words": len(vectors), "dimensions": vectors.vector_size}
+    facts = {"path": folder, "kind": "model directory", "words": len(vectors), "dimensions": vectors.vector_size,
+             **_subword_facts(vectors)}
     config = os.path.join(folder, "config.yaml")
     if os.path.isfile(config):
         facts["config"] = read_data(config, safe_yaml.safe_load)
@@ -134,8 +136,19 @@ def _summarize_metrics(metrics):
     return {"training": training, **({"evaluation": evaluation} if evaluation else {})}
 
 
+def _subword_facts(vectors):
+    sub = vectors.subwords
+    return {"subwords": {"minn": sub.minn, "maxn": sub.maxn, "buckets": len(sub.ngrams)}} if sub is not None else {}
+
+
 def _file_facts(path, no_header, quiet=False):
-    """Words and dimensions from the header of a C-format file (the whole file without one)."""
+    """Words and dimensions from the header of a C-format file (the whole file without one), or a fastText .bin."""
+    from ..store import fasttext_bin
+
+    if fasttext_bin.is_fasttext_bin(path):
+        vectors = load_model(path, quiet=quiet)
+        return {"path": path, "kind": "fasttext-bin", "words": len(vectors), "dimensions": vectors.vector_size,
+                **_subword_facts(vectors), "files": {os.path.basename(path): os.path.getsize(path)}}
     if no_header:
         vectors = load_model(path, no_header=True, quiet=quiet)
         count, dim, kind = len(vectors), vectors.vector_size, "word2vec-txt (no header)"
@@ -178,7 +191,7 @@ def _check_binary_size(path, header_bytes, count, dim):
 def _describe(facts):
     """The facts as aligned `key  value` lines, one block per section."""
     yield f"{facts['path']}: {facts['kind']}"
-    yield from _rows({"words": facts["words"], "dimensions": facts["dimensions"]})
+    yield from _rows({"words": facts["words"], "dimensions": facts["dimensions"], **facts.get("subwords", {})})
     config = facts.get("config", {})
     if config:
         yield "config"

@@ -9,7 +9,7 @@ import click
 from ..errors import quote_word
 from ..query.evaluate import METHODS
 from .common import (Tally, echo, emit_ranked, emit_records, format_option, load_model, model_option, model_options,
-                     queries, quiet_option, topn_option, warn)
+                     note_subwords, queries, quiet_option, topn_option, warn)
 
 ANALOGY_COLUMNS = ("section", "correct", "questions", "skipped", "accuracy")
 PAIRS_COLUMNS = ("file", "spearman", "pearson", "pairs", "oov")
@@ -39,6 +39,7 @@ def similar(words, model, limit, no_header, topn, fmt, quiet):
         results = tally.run(word, vectors.most_similar, word, (), topn)
         if results is not None:
             emit_ranked(word, results, fmt)
+    note_subwords(vectors, quiet)
     tally.exit()
 
 
@@ -73,6 +74,7 @@ def analogy(words, model, limit, no_header, method, topn, fmt, quiet):
         results = tally.run(" ".join(question), vectors.analogy, *question, method, topn)
         if results is not None:
             emit_ranked(" ".join(question), results, fmt)
+    note_subwords(vectors, quiet)
     tally.exit()
 
 
@@ -98,9 +100,10 @@ def outlier(words, model, limit, no_header, fmt, quiet):
         if word is None:
             continue
         if not quiet:
-            for unknown in dict.fromkeys(w for w in group if w not in vectors):
+            for unknown in dict.fromkeys(w for w in group if not vectors.has_vector(w)):
                 warn(f"warning: {quote_word(unknown)} is not in the vocabulary; left out of {quote_word(query)}")
         echo(json.dumps({"query": query, "outlier": word}, ensure_ascii=False) if fmt == "json" else f"{query}\t{word}")
+    note_subwords(vectors, quiet)
     tally.exit()
 
 
@@ -160,7 +163,8 @@ def eval_similarity(files, model, limit, no_header, fmt, quiet):
     """
     vectors = load_model(model, limit, no_header, quiet)
     scores = [vectors.evaluate_pairs(path) for path in files]  # all first: a bad file leaves stdout empty
-    emit_records(_for_format(scores, fmt), fmt, PAIRS_COLUMNS)
+    columns = PAIRS_COLUMNS + (("subword_pairs",) if vectors.subwords is not None else ())
+    emit_records(_for_format(scores, fmt), fmt, columns)
 
 
 def _for_format(records, fmt):

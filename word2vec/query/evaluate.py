@@ -176,7 +176,10 @@ def evaluate_pairs(vectors, path, restrict=None):
     Lines hold `word1 word2 score` separated by tabs, commas or spaces; blank lines, `#` comments and
     a header (a first line whose score is not a number) are skipped. Words are looked up
     case-insensitively (the earlier of two case variants wins) among the first `restrict` rows
-    (all when None); pairs with an unknown word are left out and reported as `oov`.
+    (all when None); pairs with an unknown word are left out and reported as `oov`. A model
+    with subwords builds the unknown words from their n-grams instead: every pair is used,
+    `oov` is still the share of pairs with a word out of the vocabulary, and `subword_pairs`
+    counts them.
 
     Returns
     -------
@@ -185,20 +188,32 @@ def evaluate_pairs(vectors, path, restrict=None):
     """
     name = os.fspath(path)
     lookup = _case_index(vectors.words[: candidate_count(vectors, restrict)])[0]
+    subwords = getattr(vectors, "subwords", None)
     gold, pairs, oov = [], [], 0
     for one, two, score in _read_pairs(name):
         rows = lookup.get(fold_case(one)), lookup.get(fold_case(two))
         if None in rows:
             oov += 1
-        else:
-            gold.append(score)
-            pairs.append(rows)
+            if subwords is None:
+                continue
+        gold.append(score)
+        pairs.append([vectors.vectors[r] if r is not None else subwords.vector(w) for r, w in zip(rows, (one, two))]
+                     if subwords is not None else rows)
     if not gold and not oov:
         raise DataError(f"{name}: no word pairs found")
-    pairs = np.array(pairs, np.int64).reshape(-1, 2)
-    model = np.sum(unit_rows(vectors.vectors[pairs[:, 0]]) * unit_rows(vectors.vectors[pairs[:, 1]]), axis=1)
-    return {"file": name, "spearman": spearman(gold, model), "pearson": pearson(gold, model),
-            "pairs": len(gold), "oov": oov / (len(gold) + oov)}
+    total = len(gold) + (0 if subwords is not None else oov)
+    if subwords is not None:
+        pairs = np.array(pairs, np.float32).reshape(-1, 2, vectors.vectors.shape[1])
+        left, right = pairs[:, 0], pairs[:, 1]
+    else:
+        pairs = np.array(pairs, np.int64).reshape(-1, 2)
+        left, right = vectors.vectors[pairs[:, 0]], vectors.vectors[pairs[:, 1]]
+    model = np.sum(unit_rows(left) * unit_rows(right), axis=1)
+    result = {"file": name, "spearman": spearman(gold, model), "pearson": pearson(gold, model),
+              "pairs": len(gold), "oov": oov / total}
+    if subwords is not None:  # coverage without subwords is 1 − oov; with them, every pair is used
+        result["subword_pairs"] = oov
+    return result
 
 
 def _read_pairs(name):

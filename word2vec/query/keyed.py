@@ -64,9 +64,13 @@ class KeyedMixin:
         for item, weight in items:
             if isinstance(item, np.ndarray):
                 mean += weight * self._as_query(item)
-            else:
+            elif item in self:
                 rows.append(self._row(item))
                 mean += weight * self.get_vector(item, norm=True)
+            else:  # built from subwords, or UnknownWordError
+                vector = self[item]
+                norm = np.linalg.norm(vector)
+                mean += weight * (vector / norm if norm > 0 else vector)
         norm = np.linalg.norm(mean)
         return (mean / norm if norm > 0 else mean).astype(np.float32), rows
 

@@ -3,18 +3,35 @@
 import difflib
 import os
 import warnings
+from dataclasses import dataclass
 
 import numpy as np
 
 from . import evaluate
 from .keyed import KeyedMixin, as_list
+from .. import config as config_mod
 from .. import store
+from ..store import fasttext_bin
+from ..text import subwords as subwords_mod
 from ..errors import ConfigError, DataError, UnknownWordError, W2VError
 from ..safe_yaml import show
 
 _NORM_ROWS = 1 << 16  # rows normalized at a time, to bound the float temporaries
 _CLOSE_WORDS = 10_000  # "did you mean": the most frequent words searched for a close spelling
 _CLOSE_LENGTH = 40  # … and only for a query word up to this long (difflib is quadratic in length)
+
+
+@dataclass
+class Subwords:
+    """The n-gram part of a subword (fastText) model: n-gram lengths and the bucket rows float32 (buckets, d)."""
+
+    minn: int
+    maxn: int
+    ngrams: np.ndarray
+
+    def vector(self, word):
+        """The mean of the word's n-gram rows, float32 (d,); zero when it has none."""
+        return subwords_mod.oov_vector(word, self.ngrams, self.minn, self.maxn)
 
 
 class Vectors(KeyedMixin):
@@ -26,9 +43,11 @@ class Vectors(KeyedMixin):
     vectors : float32 (W, d); may be a read-only memory map
     counts : int64 (W,) or None
     index : dict word → row (the first row when a word repeats)
+    subwords : Subwords or None — with it, a word out of the vocabulary gets the mean of its n-gram rows
+    built : set of the words out of the vocabulary answered from their subwords so far
     """
 
-    def __init__(self, words, vectors, counts=None):
+    def __init__(self, words, vectors, counts=None, subwords=None):
         self.words = list(words)
         if not (isinstance(vectors, np.ndarray) and vectors.dtype == np.float32):
             vectors = np.asarray(vectors, dtype=np.float32)
@@ -43,6 +62,7 @@ class Vectors(KeyedMixin):
         self._normed = None
         self._inverse_norms = None
         self._folded = None
+        self.subwords, self.built = subwords, set()
 
     @classmethod
     def load(cls, path, limit=None, header=True):
@@ -59,11 +79,23 @@ class Vectors(KeyedMixin):
             return False
 
     def __getitem__(self, word):
-        """The vector of `word`, float32 (d,), or of a list of words, float32 (n, d), as gensim's;
-        UnknownWordError (a KeyError) when a word is not in the vocabulary."""
+        """The vector of `word`, float32 (d,): its row, else built from its subwords when the model
+        has them; of a list of words, float32 (n, d), as gensim's. UnknownWordError (a KeyError) otherwise."""
         if isinstance(word, (list, tuple)):
-            return self.vectors[[self._row(w) for w in word]].reshape(len(word), self.vector_size)
+            return np.array([self[w] for w in word], dtype=np.float32).reshape(len(word), self.vector_size)
+        if self.subwords is not None and isinstance(word, str) and word not in self.index:
+            self.built.add(word)
+            return self.subwords.vector(word)
         return self.vectors[self._row(word)]
+
+    def has_vector(self, word):
+        """True when `word` is in the vocabulary or the model can build it from subwords."""
+        return word in self or (self.subwords is not None and isinstance(word, str))
+
+    def _units(self, words):
+        """Unit vectors float32 (k, d) of `words` (subwords for unknown ones) and the rows of those known."""
+        rows = [self.index[w] for w in words if w in self]
+        return evaluate.unit_rows(np.array([self[w] for w in words], dtype=np.float32)), rows
 
     @property
     def vector_size(self):
@@ -115,10 +147,6 @@ class Vectors(KeyedMixin):
             return None
         close = difflib.get_close_matches(word, self.words[:_CLOSE_WORDS], n=1, cutoff=0.8)
         return close[0] if close else None
-
-    def _unit(self, rows):
-        """The unit vectors of `rows`, float32 (len(rows), d)."""
-        return evaluate.unit_rows(self.vectors[rows])
 
     def _cosines(self, queries, restrict):
         """Cosines of the candidate rows (the first `restrict`, or all) with unit `queries`.
@@ -177,18 +205,18 @@ class Vectors(KeyedMixin):
         -------
         list of (word, score), best first, without a, b and c
         """
-        rows = [self._row(word) for word in (a, b, c)]
+        units, rows = self._units([a, b, c])
         if method == "add":
             return self.most_similar([b, c], [a], topn, restrict)
         if method != "mul":
             raise ConfigError(f"analogy method must be one of {', '.join(evaluate.METHODS)}; got {method!r}")
-        shifted = (self._cosines(self._unit(rows), restrict) + 1) / 2
+        shifted = (self._cosines(units, restrict) + 1) / 2
         scores = shifted[1] * shifted[2] / (shifted[0] + np.float32(evaluate.COSMUL_EPSILON))
         return self._best(scores, topn, rows)
 
     def similarity(self, a, b):
         """Cosine similarity of two words."""
-        unit = self._unit([self._row(a), self._row(b)])
+        unit = self._units([a, b])[0]
         return float(unit[0] @ unit[1])
 
     def doesnt_match(self, words):
@@ -200,13 +228,13 @@ class Vectors(KeyedMixin):
         words = list(words)
         if not words:
             raise W2VError("doesnt_match needs at least one word")
-        known = [word for word in words if word in self]
+        known = [word for word in words if self.has_vector(word)]
         if len(known) != len(words) and len(known) >= min(2, len(words)):
-            unknown = ", ".join(repr(word) for word in words if word not in self)
+            unknown = ", ".join(repr(word) for word in words if not self.has_vector(word))
             warnings.warn(f"doesnt_match: {unknown} not in the vocabulary; left out", stacklevel=2)
         if len(known) < min(2, len(words)):
-            self._row(next(word for word in words if word not in self))  # raises, with a suggestion
-        unit = self._unit([self._row(word) for word in known])
+            self._row(next(word for word in words if not self.has_vector(word)))  # raises, with a suggestion
+        unit = self._units(known)[0]
         distances = unit @ _unit(unit.mean(axis=0))
         return min(zip(distances.tolist(), known))[1]
 
@@ -243,6 +271,8 @@ def load(path, limit=None, header=True):
         raise ConfigError(f"limit must be a whole number, 0 or more; got {limit!r}")
     if os.path.isdir(path):
         return _load_model_dir(path, limit)
+    if fasttext_bin.is_fasttext_bin(path):
+        return _load_fasttext(path, limit)
     words, vectors = store.read_word2vec(path, header=header, limit=limit)
     check_loaded(path, words, vectors)
     loaded = Vectors(words, vectors)
@@ -279,6 +309,37 @@ def _load_model_dir(folder, limit):
         raise DataError(f"{vectors_path}: holds {vectors.dtype} values, expected float32")
     if limit is not None:
         vectors, words, counts = vectors[:limit], words[:limit], counts[:limit]
-    loaded = Vectors(words, vectors, counts)
+    loaded = Vectors(words, vectors, counts, _model_dir_subwords(folder, vectors.shape[1]))
     loaded.source = folder
+    return loaded
+
+
+def _model_dir_subwords(folder, dim):
+    """The Subwords of a model directory with ngrams.npy (n-gram lengths from its config.yaml), else None."""
+    path = os.path.join(folder, "ngrams.npy")
+    if not os.path.isfile(path):
+        return None
+    model = config_mod.resolve(os.path.join(folder, "config.yaml")).model
+    ngrams = store.load_npy(path, mmap=True)
+    if ngrams.ndim != 2 or ngrams.shape[1] != dim or (model.maxn and len(ngrams) != model.buckets):
+        raise DataError(f"{path}: shape {ngrams.shape} does not match the config's {model.buckets} buckets of {dim}")
+    return Subwords(model.minn, model.maxn, ngrams) if model.maxn else None
+
+
+def _load_fasttext(path, limit):
+    """A fastText .bin: in-vocabulary vectors composed as fastText and gensim do (the mean of each
+    word's own row and n-gram rows), and the bucket rows for the other words."""
+    model = fasttext_bin.read(path)
+    n_words = len(model.words)
+    words, counts = model.words[:limit], model.counts[:limit]
+    if model.maxn <= 0 or model.buckets <= 0:
+        loaded = Vectors(words, model.input_matrix[:len(words)], counts)
+        loaded.source = path
+        return loaded
+    offsets, rows = subwords_mod.word_rows(words, model.minn, model.maxn, model.buckets)
+    rows = np.where(rows >= len(words), rows - len(words) + n_words, rows)  # bucket rows follow all words
+    vectors = subwords_mod.mean_rows(model.input_matrix, offsets, rows)
+    check_loaded(path, words, vectors)
+    loaded = Vectors(words, vectors, counts, Subwords(model.minn, model.maxn, model.input_matrix[n_words:]))
+    loaded.source = path
     return loaded

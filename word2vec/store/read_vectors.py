@@ -89,8 +89,8 @@ def _refuse_other_formats(src):
         raise src.fail("a gensim pickle file: w2v never loads pickles; in gensim run "
                        "`kv.save_word2vec_format(path, binary=True)` and load that file")
     if head[:4] == _FASTTEXT_MAGIC:
-        raise src.fail("a fastText .bin model, which w2v cannot load yet; load the .vec file fastText writes "
-                       "beside it, or run `fasttext print-word-vectors MODEL.bin < words.txt`")
+        raise src.fail("a fastText .bin model, not the C tool's format; load it with `word2vec.load` "
+                       "(or -m in the CLI), which reads fastText's own format")
     if head.startswith(b"\x93NUMPY"):
         raise src.fail("a .npy array without words; give its model directory (vectors.npy and vocab.tsv)")
 

@@ -92,7 +92,8 @@ def _check_checkpoint(path, arrays, meta):
             or meta["job"] < 0 or not 0 <= meta["epoch"] <= config.train.epochs:
         raise fail("bad words, paths, threads, epoch or job")
     n_out = max(len(words) - 1, 1) if config.model.loss == "hs" else len(words)  # as training.init_weights
-    expected = {"w_in": ((len(words), dim), np.float32), "w_out": ((n_out, dim), np.float32),
+    n_in = len(words) + (config.model.buckets if config.model.maxn else 0)  # subwords: the bucket rows follow
+    expected = {"w_in": ((n_in, dim), np.float32), "w_out": ((n_out, dim), np.float32),
                 "rngs": ((threads, 1), np.uint64), "tallies": ((threads, 3), np.float64),
                 "counts": ((len(words),), np.int64)}
     for name, (shape, dtype) in expected.items():

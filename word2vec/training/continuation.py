@@ -34,6 +34,9 @@ class Start:
 
 def check_config(start, config):
     """Refuse a config that changes a key of MUST_MATCH, naming the key and both values."""
+    if start.config.model.maxn:
+        raise ConfigError(f"{start.name} is a subword model (model.maxn={start.config.model.maxn}); continued "
+                          "training works for word models only so far: train a new model on all the text")
     for dotted in MUST_MATCH:
         section, _, key = dotted.partition(".")
         before = getattr(getattr(start.config, section), key, None)
@@ -102,5 +105,5 @@ def continue_training(paths, config, output, start, reporter=None, hooks=None, i
         w_in, w_out = grow_weights(start, moved, len(data.vocab), config)
         rngs = np.stack([thread_seed(config.train.seed, t) for t in range(trainer.threads)])
         state = State(w_in, w_out, rngs, np.zeros((trainer.threads, 3)))
-        state, metrics = _run(trainer, state, output, paths, hooks, guard)
-    return data.vocab, state.w_in, state.w_out, metrics
+        vectors, metrics = _run(trainer, state, output, paths, hooks, guard)
+    return data.vocab, vectors, state.w_out, metrics

@@ -153,6 +153,26 @@ def _model_errors(p):
     return errors
 
 
+def _subword_errors(p, rng, buckets=6):
+    """(name, error) of the subword skip-gram and CBOW with every loss, wrt V (words + buckets) and U."""
+    vocab_size, dim = p["V"].shape
+    V = np.concatenate([p["V"], 0.5 * rng.standard_normal((buckets, dim))])
+    center_rows = np.array([p["center"], vocab_size, vocab_size + 3, vocab_size + 3, vocab_size + 5])
+    context_rows = [np.array([w, vocab_size + int(w) % buckets, vocab_size + 1]) for w in p["window"]]
+    losses = {
+        "softmax": (model.naive_softmax_loss_and_gradient, p["U"]),
+        "neg": (functools.partial(model.neg_sampling_loss_and_gradient, negative_indices=p["negatives"]), p["U"]),
+        "hs": (_hs_by_word(p["paths"]), p["nodes"]),
+    }
+    errors = []
+    for name, (loss_fn, out) in losses.items():
+        sg = functools.partial(model.subword_skipgram, center_rows, p["window"], loss_and_gradient=loss_fn)
+        errors.append((f"subword_skipgram[{name}]", _check_jointly(sg, [V, out])))
+        cb = functools.partial(model.subword_cbow, p["center"], context_rows, loss_and_gradient=loss_fn)
+        errors.append((f"subword_cbow[{name}]", _check_jointly(cb, [V, out])))
+    return errors
+
+
 def run_all(seed=0, tolerance=1e-6):
     """Gradient-check every reference function on small random data.
 
@@ -170,7 +190,7 @@ def run_all(seed=0, tolerance=1e-6):
     """
     rng = np.random.default_rng(seed)
     p = _problem(rng)
-    errors = [("sigmoid", _sigmoid_error(rng))] + _loss_errors(p) + _model_errors(p)
+    errors = [("sigmoid", _sigmoid_error(rng))] + _loss_errors(p) + _model_errors(p) + _subword_errors(p, rng)
     return [(name, error, error < tolerance) for name, error in errors]
 
 

@@ -14,7 +14,7 @@ from ..errors import DataError, DivergenceError, Interrupted, W2VError
 from ..store import modeldir
 from ..text import corpus
 from ..text import vocab as vocab_mod
-from . import checkpoint, interrupts, kernels
+from . import checkpoint, interrupts, kernels, subword_model
 
 JOB_WORDS = 10_000  # words per kernel call: small enough to balance threads, large enough to amortize the call
 
@@ -134,6 +134,8 @@ class Trainer:
         self.threads = threads or config_mod.effective_threads(config)
         self.kernel = kernels.KERNELS[(config.model.arch, config.model.loss)]
         self.tables = make_tables(data.vocab, config)
+        if subword_model.enabled(config):  # fastText's model: subword kernels, and each word's rows
+            self.kernel, self.tables = subword_model.kernel_and_tables(data.vocab, config, self.tables)
         self.jobs = make_jobs(data.ends)
         self.total_words = int(data.ends[-1])
         self.stop_signal = None  # set by a signal handler; honoured at the next job boundary
@@ -141,6 +143,8 @@ class Trainer:
 
     def new_state(self):
         w_in, w_out = init_weights(len(self.data.vocab), self.config)
+        if subword_model.enabled(self.config):
+            w_in = subword_model.init_input(len(self.data.vocab), self.config)
         rngs = np.stack([thread_seed(self.config.train.seed, t) for t in range(self.threads)])
         return State(w_in, w_out, rngs, np.zeros((self.threads, 3)))
 
@@ -294,7 +298,7 @@ def _kernel_cached(kernel):
 
 
 def _run(trainer, state, output, paths, hooks, guard):
-    """Train with checkpoints and signal handling, save the model, drop the checkpoint, then evaluate."""
+    """Train with checkpoints and signal handling, save, drop the checkpoint, evaluate; (word vectors, metrics)."""
     data, config = trainer.data, trainer.config
     trainer.on_checkpoint = checkpoint.saver(output, trainer, paths, checkpoint.corpus_digest(data))
     guard.phase = f"after training; the model is saved in {output}"
@@ -306,19 +310,21 @@ def _run(trainer, state, output, paths, hooks, guard):
             raise exc.at(output) from None
         metrics = {"epochs": state.metrics, "vocab_size": len(data.vocab), "corpus_tokens": data.raw_tokens,
                    "threads": trainer.threads}
-        modeldir.save_trained(output, data.vocab, state.w_in, config, metrics, w_out=state.w_out)
+        vectors = subword_model.word_vectors(trainer.tables, state.w_in, config)
+        modeldir.save_trained(output, data.vocab, vectors, config, metrics, w_out=state.w_out,
+                              **subword_model.saved_arrays(trainer, state, vectors))
         checkpoint.remove_checkpoint(output)
     if hooks.evaluate is not None:
         guard.phase = f"while evaluating; the model is saved in {output}, without the scores"
         try:
-            scores = hooks.evaluate(config, data.vocab, state.w_in)
+            scores = hooks.evaluate(config, data.vocab, vectors)
         except (W2VError, OSError) as exc:
             reason = exc if isinstance(exc, W2VError) else exc.strerror or exc
             raise W2VError(f"evaluation failed: {reason}; the model is saved in {output}, without the scores") from None
         if scores:
             metrics.update(scores)
             modeldir.write_json(os.path.join(output, "metrics.json"), metrics)
-    return state, metrics
+    return vectors, metrics
 
 
 def load_vocab(path):
@@ -351,8 +357,8 @@ def train(paths, config, output, reporter=None, vocab=None, hooks=None, inputs=(
     with interrupts.SignalGuard() as guard, modeldir.locked(output, reporter.log), corpus.make_workdir() as workdir:
         data = _read(paths, config, workdir, vocab, reporter)
         trainer = Trainer(data, config, reporter)
-        state, metrics = _run(trainer, None, output, paths, hooks, guard)
-    return data.vocab, state.w_in, metrics
+        vectors, metrics = _run(trainer, None, output, paths, hooks, guard)
+    return data.vocab, vectors, metrics
 
 
 def _check_inputs(paths, config, output, hooks, inputs):
@@ -394,5 +400,5 @@ def resume(output, paths=None, reporter=None, hooks=None):
         state = State(arrays["w_in"], arrays["w_out"], arrays["rngs"], arrays["tallies"], meta["epoch"],
                       meta["job"], meta["epoch_seconds"], meta["metrics"])
         reporter.log(f"resuming at epoch {state.epoch + 1}, job {state.job} of {len(trainer.jobs)}")
-        state, metrics = _run(trainer, state, output, paths, hooks, guard)
-    return data.vocab, state.w_in, metrics
+        vectors, metrics = _run(trainer, state, output, paths, hooks, guard)
+    return data.vocab, vectors, metrics

@@ -229,3 +229,65 @@ def cbow(center_word_idx, context_word_indices, center_vectors, outside_vectors,
     per_word = np.broadcast_to(scale * grad_hidden, (context.size, grad_hidden.size))
     np.add.at(grad_center_vectors, context, per_word)
     return loss, grad_center_vectors, grad_outside_vectors
+
+
+# --- subwords (fastText) --------------------------------------------------------------------
+# A word's input vector is the mean of its rows of V: its own row and its n-gram rows
+# (repeats counted). The functions below return the true gradient, ∂J/∂h / n added to each
+# of the n rows. fastText's training step (Model::update, which divides by n only for the
+# supervised model) adds the whole ∂J/∂h to every row instead: for skip-gram and CBOW its
+# step on V is n times the gradient's, SUBWORD_STEP_SCALE(n) = n.
+
+
+def subword_step_scale(n_rows):
+    """How much larger fastText's step on the input rows is than the gradient step: n_rows."""
+    return float(n_rows)
+
+
+def subword_skipgram(center_rows, outside_word_indices, center_vectors, outside_vectors, loss_and_gradient):
+    """Skip-gram with a subword input: v = mean of V[center_rows] predicts each outside word.
+
+    Parameters
+    ----------
+    center_rows : array_like of int, shape (n,)
+        The center word's rows of V (own row, then n-gram rows; repeats allowed).
+    outside_word_indices : sequence of int
+    center_vectors : ndarray, shape (W + buckets, d)
+    outside_vectors, loss_and_gradient :
+        As in `skipgram`.
+
+    Returns
+    -------
+    loss : float
+    grad_center_vectors : ndarray, shape of `center_vectors`
+        Σ_o ∂J_o/∂v / n, added to each of the n rows (twice to a row listed twice).
+    grad_outside_vectors : ndarray, shape of `outside_vectors`
+    """
+    loss = 0.0
+    grad_center_vectors = np.zeros(center_vectors.shape, dtype=np.float64)
+    grad_outside_vectors = np.zeros(outside_vectors.shape, dtype=np.float64)
+    for outside_word_idx in outside_word_indices:
+        pair = cbow(outside_word_idx, center_rows, center_vectors, outside_vectors, loss_and_gradient, mean=True)
+        loss += pair[0]
+        grad_center_vectors += pair[1]
+        grad_outside_vectors += pair[2]
+    return loss, grad_center_vectors, grad_outside_vectors
+
+
+def subword_cbow(center_word_idx, context_rows, center_vectors, outside_vectors, loss_and_gradient, mean=True):
+    """CBOW with subword inputs: h is the mean (or sum) of all rows of all context words.
+
+    Parameters
+    ----------
+    center_word_idx : int
+    context_rows : sequence of array_like of int
+        Each context word's rows of V; they are pooled, so a word with more n-grams weighs more.
+    center_vectors, outside_vectors, loss_and_gradient, mean :
+        As in `cbow`.
+
+    Returns
+    -------
+    As `cbow`, the gradient of V spread over the pooled rows.
+    """
+    pooled = np.concatenate([np.asarray(r, dtype=np.intp).reshape(-1) for r in context_rows])
+    return cbow(center_word_idx, pooled, center_vectors, outside_vectors, loss_and_gradient, mean=mean)

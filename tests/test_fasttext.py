@@ -1,0 +1,210 @@
+"""Subword models end to end: training, the model directory, fastText's .bin both ways (with gensim), and quality."""
+
+import struct
+
+import numpy as np
+import pytest
+from click.testing import CliRunner
+from numpy.testing import assert_allclose
+
+from word2vec.cli import cli
+from word2vec.query.vectors import load
+from word2vec.store import fasttext_bin
+from word2vec.text import subwords
+
+DIM, BUCKETS = 16, 5000
+OOV_WORDS = ["zqx", "thw", "catss", "dgo", "q", "été", "unseenword"]
+
+
+def run(args, input=None):
+    result = CliRunner().invoke(cli, [str(a) for a in args], input=input)
+    assert result.exception is None or isinstance(result.exception, SystemExit), repr(result.exception)
+    assert "Traceback" not in result.output
+    return result
+
+
+def _pseudo_words(rng, n):
+    letters = np.array(list("abcdefghijklmnoprstuvw"))
+    return list(dict.fromkeys("".join(rng.choice(letters, size=int(k))) for k in rng.integers(7, 11, size=n)))
+
+
+def _topic_corpus(path, seed=0, sentences=3000, n_topics=50, size=6):
+    """Sentences of 8 words drawn from one of `n_topics` topics of `size` made-up words, Zipf-like within each."""
+    rng = np.random.default_rng(seed)
+    words = _pseudo_words(rng, n_topics * size + 100)[:n_topics * size]
+    topics = [words[t::n_topics] for t in range(n_topics)]
+    weights = 1.0 / np.arange(1, size + 1)
+    weights /= weights.sum()
+    with open(path, "w") as handle:
+        for _ in range(sentences):
+            topic = topics[rng.integers(n_topics)]
+            handle.write(" ".join(topic[i] for i in rng.choice(size, size=8, p=weights)) + "\n")
+    return topics
+
+
+@pytest.fixture(scope="module")
+def trained(tmp_path_factory):
+    folder = tmp_path_factory.mktemp("fasttext")
+    topics = _topic_corpus(folder / "corpus.txt")
+    model = folder / "model"
+    result = run(["train", folder / "corpus.txt", "-o", model, "--dim", DIM, "--epochs", 5, "--min-count", 1,
+                  "--threads", 1, "--window", 3, "--set", "model.maxn=6", "--set", f"model.buckets={BUCKETS}",
+                  "--set", "output.formats=[npy, fasttext-bin]", "-q"])
+    assert result.exit_code == 0, result.output
+    return model, topics
+
+
+def test_the_model_directory_holds_ngrams_and_composed_vectors(trained):
+    model, _ = trained
+    vectors = load(model)
+    ngrams = np.load(model / "ngrams.npy")
+    assert ngrams.shape == (BUCKETS, DIM) and vectors.subwords is not None
+    ft = fasttext_bin.read(model / "vectors.fasttext.bin")
+    assert ft.words == vectors.words and (ft.minn, ft.maxn, ft.buckets) == (3, 6, BUCKETS)
+    assert_allclose(ft.input_matrix[len(ft.words):], ngrams)
+    offsets, rows = subwords.word_rows(ft.words, 3, 6, BUCKETS)
+    assert_allclose(vectors.vectors, subwords.mean_rows(ft.input_matrix, offsets, rows), atol=1e-7)
+    assert np.abs(ft.input_matrix[:len(ft.words)] - vectors.vectors).max() > 1e-3  # composed, not raw rows
+
+
+def test_words_out_of_the_vocabulary_get_the_mean_of_their_ngrams(trained):
+    vectors = load(trained[0])
+    ids = subwords.ngram_buckets("catss", 3, 6, BUCKETS)
+    assert_allclose(vectors["catss"], vectors.subwords.ngrams[ids].mean(axis=0), rtol=1e-6)
+    assert "catss" not in vectors and vectors.has_vector("catss") and vectors.built == {"catss"}
+    word_only = load(trained[0] / "vectors.fasttext.bin")
+    assert_allclose(word_only["catss"], vectors["catss"], atol=1e-7)
+
+
+def test_gensim_reads_our_fasttext_bin(trained):
+    fasttext = pytest.importorskip("gensim.models.fasttext")
+    model, _ = trained
+    theirs = fasttext.load_facebook_model(str(model / "vectors.fasttext.bin")).wv
+    ours = load(model)
+    for word in ours.words[:50] + ours.words[-20:]:
+        assert_allclose(theirs[word], ours[word], atol=1e-6)
+    for word in OOV_WORDS:
+        assert_allclose(theirs[word], ours[word], atol=1e-6)
+
+
+def test_we_read_gensims_save_facebook_model(tmp_path):
+    fasttext = pytest.importorskip("gensim.models.fasttext")
+    rng = np.random.default_rng(1)
+    words = _pseudo_words(rng, 60)
+    sentences = [list(rng.choice(words, size=10)) for _ in range(200)]
+    trained = fasttext.FastText(sentences, vector_size=8, min_count=1, bucket=1000, epochs=2, min_n=2, max_n=5,
+                                workers=1, seed=3)
+    path = tmp_path / "gensim.bin"
+    fasttext.save_facebook_model(trained, str(path))
+    theirs = fasttext.load_facebook_model(str(path)).wv
+    ours = load(path)
+    assert set(ours.words) == set(trained.wv.index_to_key) and ours.subwords.minn == 2
+    for word in ours.words:
+        assert_allclose(ours[word], theirs[word], atol=1e-6)
+        assert_allclose(ours[word], trained.wv[word], atol=1e-6)
+    for word in OOV_WORDS + [w[::-1] for w in words[:5]]:
+        assert_allclose(ours[word], theirs[word], atol=1e-6)
+    assert run(["similar", words[0], "-m", path, "-k", 3]).exit_code == 0
+    facts = run(["info", "-m", path, "--format", "json"]).stdout
+    assert '"kind": "fasttext-bin"' in facts and '"subwords": {"minn": 2, "maxn": 5, "buckets": 1000}' in facts
+
+
+def _patched(trained, tmp_path, offset, value, fmt):
+    data = bytearray((trained[0] / "vectors.fasttext.bin").read_bytes())
+    data[offset:offset + struct.calcsize(fmt)] = struct.pack(fmt, value)
+    path = tmp_path / "patched.bin"
+    path.write_bytes(bytes(data))
+    return path
+
+
+def _one_error(args):
+    result = run(args)
+    lines = result.stderr.splitlines()
+    assert result.exit_code == 1 and len(lines) == 1 and lines[0].startswith("Error: "), result.stderr
+    return lines[0]
+
+
+def test_supervised_quantized_and_truncated_files_are_refused(trained, tmp_path):
+    original = (trained[0] / "vectors.fasttext.bin").read_bytes()
+    supervised = _patched(trained, tmp_path, 8 + 7 * 4, 3, "<i")  # args.model = sup
+    assert _one_error(["similar", "abc", "-m", supervised]) == (
+        f"Error: {supervised}: a supervised fastText model (a classifier); w2v loads word vector models only")
+    n_words = len(load(trained[0]))
+    matrices = 2 * 17 + 4 * DIM * (2 * n_words + BUCKETS)
+    quantized = _patched(trained, tmp_path, len(original) - matrices, 1, "<?")
+    assert _one_error(["vectors", "abc", "-m", quantized]) == (
+        f"Error: {quantized}: a quantized fastText model (.ftz); w2v loads unquantized .bin models only")
+    truncated = tmp_path / "truncated.bin"
+    truncated.write_bytes(original[:-100])
+    assert "truncated fastText .bin file" in _one_error(["similar", "abc", "-m", truncated])
+    assert (trained[0] / "vectors.fasttext.bin").read_bytes() == original
+
+
+def test_cli_answers_unknown_words_and_says_so(trained):
+    model, topics = trained
+    word = topics[0][0]
+    result = run(["similar", word + "x", "-m", model, "-k", 3])
+    assert result.exit_code == 0 and len(result.stdout.splitlines()) == 3
+    assert result.stderr == "note: 1 word out of the vocabulary built from subwords\n"
+    assert run(["similar", word, "-m", model, "-k", 3]).stderr == ""
+    result = run(["vectors", "zz", "unseenword", "-m", model])
+    assert result.exit_code == 0 and len(result.stdout.splitlines()) == 2
+    assert result.stderr == "note: 2 words out of the vocabulary built from subwords\n"
+    assert run(["info", "-m", model]).stdout.splitlines()[3:6] == ["  minn        3", "  maxn        6",
+                                                                    "  buckets     5,000"]
+
+
+def test_eval_similarity_reports_coverage_with_and_without_subwords(trained, tmp_path):
+    model, topics = trained
+    pairs = tmp_path / "pairs.tsv"
+    pairs.write_text(f"{topics[0][0]}\t{topics[0][1]}\t9\n{topics[0][0]}\t{topics[5][1]}\t1\n"
+                     f"{topics[1][0]}x\t{topics[1][1]}\t8\n{topics[2][0]}\tnonword\t2\n")
+    result = run(["eval", "similarity", str(pairs), "-m", model, "--format", "json"])
+    assert result.exit_code == 0
+    assert '"pairs": 4, "oov": 0.5, "subword_pairs": 2' in result.stdout
+
+
+def test_a_misspelt_frequent_word_finds_its_word(trained):
+    model, topics = trained
+    vectors = load(model)
+    typos = {}
+    for topic in topics:
+        word = topic[0]  # the most frequent word of its topic
+        typo = word[:3] + ("z" if word[3] != "z" else "y") + word[4:]  # one letter changed; "z" is never used
+        assert typo not in vectors
+        typos[typo] = word
+    result = run(["similar", *typos, "-m", model, "-k", 10])
+    assert result.exit_code == 0
+    found = {}
+    for line in result.stdout.splitlines():
+        query, neighbour, _ = line.split("\t")
+        found.setdefault(query, []).append(neighbour)
+    missed = [typo for typo, word in typos.items() if word not in found[typo]]
+    assert not missed, missed
+
+
+def test_interrupted_subword_run_resumes_to_the_same_files(tmp_path):
+    from word2vec import config as config_mod
+    from word2vec.errors import Interrupted
+    from word2vec.training import loop as training
+
+    corpus = tmp_path / "corpus.txt"
+    _topic_corpus(corpus, sentences=2000)
+    config = config_mod.resolve(None, ["train.threads=1", "model.vector_size=8", "train.epochs=2", "vocab.min_count=1",
+                                       "train.checkpoint_every=0", "corpus.max_sentence_length=5", "model.maxn=5",
+                                       "model.buckets=3000", "output.formats=[npy, fasttext-bin]"])
+    quiet = training.Reporter(log=lambda message: None)
+    training.train([str(corpus)], config, str(tmp_path / "whole"), quiet)
+    seen = []
+
+    def stop_after_three(trainer, state):
+        seen.append(1)
+        if len(seen) == 3:
+            trainer.stop_signal = 2
+
+    with pytest.raises(Interrupted):
+        training.train([str(corpus)], config, str(tmp_path / "split"), quiet, hooks=training.Hooks(on_job=stop_after_three))
+    assert not (tmp_path / "split" / "ngrams.npy").exists()
+    training.resume(str(tmp_path / "split"), reporter=quiet)
+    for name in ("vectors.npy", "ngrams.npy", "vectors.fasttext.bin"):
+        assert (tmp_path / "split" / name).read_bytes() == (tmp_path / "whole" / name).read_bytes(), name

@@ -1,0 +1,267 @@
+"""Compiled training kernels of the subword (fastText) model: skip-gram and CBOW with neg, hs and softmax.
+
+A word's input vector is the mean of its rows of `w_in`: its own row and its n-gram rows
+(see `text.subwords.word_rows`). As in fastText's `Model::update`, every row that made the
+hidden vector receives the whole hidden gradient, not a 1/n share of it (see
+`model.subword_step_scale`). Orientation as in fastText: in skip-gram the center word's
+input predicts each context word; in CBOW the rows of all context words are pooled into
+one mean. Unlike fastText (one update per pair), skip-gram takes one step per center word,
+all its context words' gradients at the old weights: the center's mean of ~15 rows is
+then gathered and spread once per center instead of once per pair, as the word kernels
+share one step per window for `neg`.
+
+Arguments are those of the `kernels.train_*` functions, with `w_in` of shape
+(W + buckets, d) and two more tables at the end of `tables`:
+    offsets int64 (W + 1,), rows int32 (R,)   word w's rows are rows[offsets[w]:offsets[w + 1]]
+Only the RNG, sigmoid, noise and subsampling helpers are shared with `kernels`; the
+output layer is this module's own, so the two kernel families can change apart.
+"""
+
+import numpy as np
+from numba import njit
+
+from .kernels import LOSS_HS, LOSS_NEG, LOSS_SOFTMAX, _below, _log_sigmoid, _sample_noise, _sigmoid, _subsample
+
+_KERNEL = dict(nogil=True, fastmath=True, cache=True)
+
+
+@njit(**_KERNEL)
+def _gather(offsets, rows, word, bag, n):
+    """Append word's input rows to bag[n:]; return the new length."""
+    for t in range(offsets[word], offsets[word + 1]):
+        bag[n] = rows[t]
+        n += 1
+    return n
+
+
+@njit(**_KERNEL)
+def _hidden(w_in, bag, n, scale, h):
+    """h = scale · Σ w_in[bag[:n]]."""
+    h[:] = 0.0
+    for t in range(n):
+        r = bag[t]
+        for k in range(h.shape[0]):
+            h[k] += w_in[r, k]
+    for k in range(h.shape[0]):
+        h[k] *= scale
+
+
+@njit(**_KERNEL)
+def _spread(w_in, bag, n, grad_h):
+    """Add the whole hidden gradient to every row in bag[:n] (a row listed twice gets it twice)."""
+    for t in range(n):
+        r = bag[t]
+        for k in range(grad_h.shape[0]):
+            w_in[r, k] += grad_h[k]
+
+
+@njit(**_KERNEL)
+def _logistic_rows(h, grad_h, w_out, out_rows, labels, n, alpha, grads):
+    """Binary logistic outputs on w_out[out_rows[:n]], all gradients at the old weights; the loss."""
+    loss = 0.0
+    dim = h.shape[0]
+    for i in range(n):
+        r = out_rows[i]
+        s = np.float32(0.0)
+        for k in range(dim):
+            s += h[k] * w_out[r, k]
+        grads[i] = np.float32(alpha * (labels[i] - _sigmoid(s)))
+        loss -= _log_sigmoid(s if labels[i] > 0.5 else -s)
+    for i in range(n):
+        g, r = grads[i], out_rows[i]
+        for k in range(dim):
+            grad_h[k] += g * w_out[r, k]
+    for i in range(n):
+        g, r = grads[i], out_rows[i]
+        for k in range(dim):
+            w_out[r, k] += g * h[k]
+    return loss
+
+
+@njit(**_KERNEL)
+def _softmax(h, grad_h, w_out, targets, k, scores, alpha):
+    """Exact softmax of h against each of targets[:k], gradients at the old weights; the summed loss.
+
+    The k predictions share h, so they share the probabilities p: the step of output row w is
+    alpha · (count of w among the targets − k · p_w).
+    """
+    n_words, dim = w_out.shape
+    for w in range(n_words):
+        s = 0.0
+        for k2 in range(dim):
+            s += h[k2] * w_out[w, k2]
+        scores[w] = s
+    top = scores[:n_words].max()
+    total = 0.0
+    for w in range(n_words):
+        total += np.exp(scores[w] - top)
+    loss = k * (np.log(total) + top)
+    for t in range(k):
+        loss -= scores[targets[t]]
+    for w in range(n_words):
+        scores[w] = -k * np.exp(scores[w] - top) / total
+    for t in range(k):
+        scores[targets[t]] += 1.0
+    for w in range(n_words):
+        g = np.float32(alpha * scores[w])
+        for k2 in range(dim):
+            grad_h[k2] += g * w_out[w, k2]
+            w_out[w, k2] += g * h[k2]
+    return loss
+
+
+@njit(**_KERNEL)
+def _output(loss_kind, h, targets, k, w_out, tables, negative, alpha, rng, work):
+    """Train the output layer on h for each of targets[:k] at once (gradients at the old weights);
+    grad_h gets −alpha · ∂loss/∂h. Returns the summed loss."""
+    grad_h, scores, out_rows, labels, grads = work[1], work[2], work[3], work[4], work[5]
+    grad_h[:] = 0.0
+    if loss_kind == LOSS_SOFTMAX:
+        return _softmax(h, grad_h, w_out, targets, k, scores, alpha)
+    n = 0
+    for t in range(k):
+        target = targets[t]
+        if loss_kind == LOSS_NEG:
+            out_rows[n], labels[n] = target, 1.0
+            n += 1
+            for _ in range(negative):
+                noise = _sample_noise(rng, tables[1], tables[2])
+                if noise != target:  # as the word kernels: the target is never its own negative
+                    out_rows[n], labels[n] = noise, 0.0
+                    n += 1
+        else:
+            points, codes, lengths = tables[3], tables[4], tables[5]
+            for i in range(lengths[target]):
+                out_rows[n], labels[n] = points[target, i], 1.0 - codes[target, i]
+                n += 1
+    return _logistic_rows(h, grad_h, w_out, out_rows, labels, n, alpha, grads)
+
+
+@njit(**_KERNEL)
+def _sg_sentence(loss_kind, w_in, w_out, sent, n, tables, params, alpha, rng, work):
+    """One step per center word: its subword mean predicts all its context words at once."""
+    window, negative = params[0], params[1]
+    offsets, rows = tables[6], tables[7]
+    h, grad_h, bag, targets = work[0], work[1], work[6], work[7]
+    loss, pairs = 0.0, 0
+    for i in range(n):
+        b = _below(rng, window)  # dynamic window: effective size window - b
+        k = 0
+        for j in range(max(0, i - window + b), min(n, i + window - b + 1)):
+            if j != i:
+                targets[k] = sent[j]
+                k += 1
+        if k == 0:
+            continue
+        m = _gather(offsets, rows, sent[i], bag, 0)
+        _hidden(w_in, bag, m, np.float32(1.0 / m), h)
+        loss += _output(loss_kind, h, targets, k, w_out, tables, negative, alpha, rng, work)
+        _spread(w_in, bag, m, grad_h)
+        pairs += k
+    return loss, pairs
+
+
+@njit(**_KERNEL)
+def _cbow_sentence(loss_kind, w_in, w_out, sent, n, tables, params, alpha, rng, work):
+    window, negative, cbow_mean = params[0], params[1], params[4]
+    offsets, rows = tables[6], tables[7]
+    h, grad_h, bag, targets = work[0], work[1], work[6], work[7]
+    loss, predictions = 0.0, 0
+    for i in range(n):
+        b = _below(rng, window)
+        m = 0
+        for j in range(max(0, i - window + b), min(n, i + window - b + 1)):
+            if j != i:
+                m = _gather(offsets, rows, sent[j], bag, m)
+        if m == 0:
+            continue
+        _hidden(w_in, bag, m, np.float32(1.0 / m) if cbow_mean else np.float32(1.0), h)
+        targets[0] = sent[i]
+        loss += _output(loss_kind, h, targets, 1, w_out, tables, negative, alpha, rng, work)
+        _spread(w_in, bag, m, grad_h)
+        predictions += 1
+    return loss, predictions
+
+
+@njit(**_KERNEL)
+def _workspace(loss_kind, dim, n_out, negative, depth, window, most_rows):
+    """Scratch: (h, grad_h, softmax scores, output rows, labels, output gradients, input rows, targets)."""
+    n_scores = n_out if loss_kind == LOSS_SOFTMAX else 1
+    n_rows = 2 * window * max(negative + 1, depth)
+    return (np.empty(dim, np.float32), np.empty(dim, np.float32), np.empty(n_scores, np.float64),
+            np.empty(n_rows, np.int64), np.empty(n_rows, np.float32), np.empty(n_rows, np.float32),
+            np.empty(2 * window * most_rows, np.int64), np.empty(2 * window, np.int64))
+
+
+@njit(**_KERNEL)
+def _train(arch_cbow, loss_kind, w_in, w_out, ids, ends, sent_lo, sent_hi, tables, params, rng, tally):
+    """Train on sentences [sent_lo, sent_hi); the learning rate falls linearly across them."""
+    if sent_hi <= sent_lo:
+        return
+    alpha_start, alpha_end = params[2], params[3]
+    first = ends[sent_lo - 1] if sent_lo > 0 else 0
+    n_words = ends[sent_hi - 1] - first
+    longest = 1
+    for s in range(sent_lo, sent_hi):
+        longest = max(longest, ends[s] - (ends[s - 1] if s > 0 else 0))
+    offsets = tables[6]
+    most_rows = 1
+    for w in range(len(offsets) - 1):
+        most_rows = max(most_rows, offsets[w + 1] - offsets[w])
+    sent = np.empty(longest, dtype=np.int32)
+    work = _workspace(loss_kind, w_in.shape[1], w_out.shape[0], params[1], tables[3].shape[1], params[0], most_rows)
+    done, loss, count = 0, 0.0, 0
+    for s in range(sent_lo, sent_hi):
+        start = ends[s - 1] if s > 0 else 0
+        alpha = alpha_start + (alpha_end - alpha_start) * (done / max(n_words, 1))
+        n = _subsample(ids, start, ends[s], tables[0], rng, sent)
+        if arch_cbow:
+            l, c = _cbow_sentence(loss_kind, w_in, w_out, sent, n, tables, params, alpha, rng, work)
+        else:
+            l, c = _sg_sentence(loss_kind, w_in, w_out, sent, n, tables, params, alpha, rng, work)
+        loss += l
+        count += c
+        done += ends[s] - start
+    tally[0] += loss
+    tally[1] += count
+    tally[2] += done
+
+
+@njit(**_KERNEL)
+def train_subword_skipgram_neg(w_in, w_out, ids, ends, sent_lo, sent_hi, tables, params, rng, tally):
+    _train(False, LOSS_NEG, w_in, w_out, ids, ends, sent_lo, sent_hi, tables, params, rng, tally)
+
+
+@njit(**_KERNEL)
+def train_subword_skipgram_hs(w_in, w_out, ids, ends, sent_lo, sent_hi, tables, params, rng, tally):
+    _train(False, LOSS_HS, w_in, w_out, ids, ends, sent_lo, sent_hi, tables, params, rng, tally)
+
+
+@njit(**_KERNEL)
+def train_subword_skipgram_softmax(w_in, w_out, ids, ends, sent_lo, sent_hi, tables, params, rng, tally):
+    _train(False, LOSS_SOFTMAX, w_in, w_out, ids, ends, sent_lo, sent_hi, tables, params, rng, tally)
+
+
+@njit(**_KERNEL)
+def train_subword_cbow_neg(w_in, w_out, ids, ends, sent_lo, sent_hi, tables, params, rng, tally):
+    _train(True, LOSS_NEG, w_in, w_out, ids, ends, sent_lo, sent_hi, tables, params, rng, tally)
+
+
+@njit(**_KERNEL)
+def train_subword_cbow_hs(w_in, w_out, ids, ends, sent_lo, sent_hi, tables, params, rng, tally):
+    _train(True, LOSS_HS, w_in, w_out, ids, ends, sent_lo, sent_hi, tables, params, rng, tally)
+
+
+@njit(**_KERNEL)
+def train_subword_cbow_softmax(w_in, w_out, ids, ends, sent_lo, sent_hi, tables, params, rng, tally):
+    _train(True, LOSS_SOFTMAX, w_in, w_out, ids, ends, sent_lo, sent_hi, tables, params, rng, tally)
+
+
+KERNELS = {
+    ("skipgram", "neg"): train_subword_skipgram_neg,
+    ("skipgram", "hs"): train_subword_skipgram_hs,
+    ("skipgram", "softmax"): train_subword_skipgram_softmax,
+    ("cbow", "neg"): train_subword_cbow_neg,
+    ("cbow", "hs"): train_subword_cbow_hs,
+    ("cbow", "softmax"): train_subword_cbow_softmax,
+}
