@@ -16,6 +16,7 @@ an interrupted ablation resumes where it stopped.
 import argparse
 import contextlib
 import gzip
+import heapq
 import json
 import logging
 import os
@@ -34,6 +35,7 @@ sys.path.insert(0, str(REPO))
 from word2vec import config as config_mod  # noqa: E402
 from word2vec import kernels as K  # noqa: E402
 from word2vec import training  # noqa: E402
+from word2vec import vocab as vocab_mod  # noqa: E402
 
 DATA = REPO.parent / "shared" / "data"
 BENCHMARKS = (("analogy", "questions-words.txt"), ("ws353", "wordsim353.tsv"),
@@ -191,23 +193,44 @@ VARIANTS = {
     "neg-pair-skip": ("neg", PAIR_SKIP, (), "(a)+(b) per-pair negatives + gensim's skip (gensim's update rule)"),
     "neg-pair-clip": ("neg", (False, SAT_CLIP), (), "(a)+(b) per-pair negatives + the C tool's clip"),
     "neg-shared-jobalpha": ("neg", None, ("jobalpha",), "(c) w2v with alpha constant over each 10k-word job"),
-    "w2v-neg-new": ("neg", None, ("init", "defaults"), "w2v after this work: gensim's init, default min_alpha 0.0025 (the shipped code path)"),
+    "w2v-neg-new": ("neg", None, ("init", "defaults"), "w2v after this work (the shipped code path): gensim's init, sawtooth alpha"),
+    "neg-init-lin0025": ("neg", None, ("init", "min0025"), "(c)+(e) gensim's init; linear alpha to min_alpha 0.0025 (gensim's mean and last alpha, no restarts)"),
     "neg-init-gensim": ("neg", None, ("init",), "(e) w2v with gensim's init: w_in uniform in [-1/d, 1/d), not [-0.5/d, 0.5/d)"),
     "neg-alpha-gensim": ("neg", None, ("alpha",), "(c) w2v with gensim's corpus_file alpha schedule"),
     "neg-init-alpha": ("neg", None, ("init", "alpha"), "(c)+(e) w2v with gensim's init and alpha schedule"),
-    "neg-init-end09": ("neg", None, ("init", "end09"), "(c)+(e) gensim's init; linear alpha to 0.1·alpha (gensim's mean and last alpha, no restarts)"),
     "neg-pair-skip-init-alpha": ("neg", PAIR_SKIP, ("init", "alpha"), "(a)+(b)+(c)+(e): gensim's loop replicated"),
     "gensim-hs": ("hs", "gensim", (), "gensim 4.4 hs=1, negative=0 (skips abs(s) ≥ 6)"),
     "w2v-hs": ("hs", None, (), "w2v before this work: exact gradient"),
-    "w2v-hs-new": ("hs", None, ("init", "defaults"), "w2v after this work: gensim's init, default min_alpha 0.0025"),
+    "w2v-hs-new": ("hs", None, ("init", "defaults"), "w2v after this work (the shipped code path): gensim's init, sawtooth alpha"),
+    "hs-init-lin0025": ("hs", None, ("init", "min0025"), "(c)+(e) gensim's init; linear alpha to min_alpha 0.0025 (no restarts)"),
+    "hs-gensim-tree": ("hs", None, ("init", "min0025", "tree"), "(d) hs-init-lin0025 with gensim's Huffman tree (ties broken by heap order, not by word id)"),
     "hs-skip": ("hs", (False, SAT_SKIP), (), "(b) hs + gensim's skip at abs(s) ≥ 6"),
     "hs-clip": ("hs", (False, SAT_CLIP), (), "(b) hs + the C tool's clip"),
     "hs-init-gensim": ("hs", None, ("init",), "(e) hs with gensim's init range [-1/d, 1/d)"),
     "hs-alpha-gensim": ("hs", None, ("alpha",), "(c) hs with gensim's corpus_file alpha schedule"),
     "hs-init-alpha": ("hs", None, ("init", "alpha"), "(c)+(e) hs with gensim's init and alpha schedule"),
-    "hs-init-end09": ("hs", None, ("init", "end09"), "(c)+(e) gensim's init; linear alpha to 0.1·alpha (no restarts)"),
     "hs-skip-init-alpha": ("hs", (False, SAT_SKIP), ("init", "alpha"), "(b)+(c)+(e): gensim's hs loop replicated"),
 }
+
+
+class _ByCount(tuple):
+    """A heap item compared by count only, as gensim's Heapitem: ties fall to heap order."""
+
+    def __lt__(self, other):
+        return self[0] < other[0]
+
+
+def gensim_huffman(counts):
+    """vocab.huffman_tree with gensim's tie-breaking (same code lengths in total, other tree)."""
+    n = len(counts)
+    heap = [_ByCount((int(c), i)) for i, c in enumerate(counts)]
+    heapq.heapify(heap)
+    parent, branch = np.zeros(2 * n - 1, np.int64), np.zeros(2 * n - 1, np.uint8)
+    for node in range(n, 2 * n - 1):
+        (c1, a), (c2, b) = heapq.heappop(heap), heapq.heappop(heap)
+        parent[a], parent[b], branch[b] = node, node, 1
+        heapq.heappush(heap, _ByCount((c1 + c2, node)))
+    return vocab_mod._paths(parent, branch, n)
 
 
 def w_in_range(w_in, dim):
@@ -215,17 +238,12 @@ def w_in_range(w_in, dim):
     return 1.0 if np.abs(w_in).max() * dim > 0.5 else 0.5
 
 
-def _scaled(trainer, epoch, words_before):
-    cfg = trainer.config.train
-    progress = 0.9 * (epoch * trainer.total_words + words_before) / (cfg.epochs * trainer.total_words)
-    return cfg.alpha - (cfg.alpha - cfg.min_alpha) * progress
-
-
 @contextlib.contextmanager
 def modified(loss, rule, mods):
     """Patch w2v's kernel table and training functions for one variant, and restore them."""
     key = ("skipgram", loss)
-    saved = K.KERNELS[key], training.Trainer.params, training.Trainer.alpha_at, training.init_weights
+    saved = (K.KERNELS[key], training.Trainer.params, training.Trainer.alpha_at, training.init_weights,
+             vocab_mod.huffman_tree)
     if isinstance(rule, tuple):
         code = K.LOSS_HS if loss == "hs" else K.LOSS_NEG
         K.KERNELS[key] = lambda *args: train_variant(code, rule[0], rule[1], *args)
@@ -243,12 +261,8 @@ def modified(loss, rule, mods):
             progress = (epoch + words_before / (self.total_words * self.threads)) / cfg.epochs
             return cfg.alpha - (cfg.alpha - cfg.min_alpha) * min(progress, 1.0)
         training.Trainer.alpha_at = gensim_alpha
-    if "end09" in mods:
-        def high_end(self, epoch, words_before):
-            # gensim's corpus_file schedule at 2 threads and 5 epochs has mean progress 0.45 and
-            # ends at 0.9: the same mean and end, but a straight line
-            return _scaled(self, epoch, words_before)
-        training.Trainer.alpha_at = high_end
+    if "tree" in mods:
+        vocab_mod.huffman_tree = gensim_huffman
     def chosen_init(n_words, config):
         # every variant names its init range: the C tool's [-0.5/d, 0.5/d) or gensim's [-1/d, 1/d)
         w_in, w_out = saved[3](n_words, config)
@@ -258,25 +272,28 @@ def modified(loss, rule, mods):
     try:
         yield
     finally:
-        K.KERNELS[key], training.Trainer.params, training.Trainer.alpha_at, training.init_weights = saved
+        (K.KERNELS[key], training.Trainer.params, training.Trainer.alpha_at, training.init_weights,
+         vocab_mod.huffman_tree) = saved
 
 
-def w2v_config(loss, seed, min_alpha=0.0001):
+def w2v_config(loss, seed):
     s = SETTINGS
     return config_mod.Config().with_overrides({
         "model.arch": "skipgram", "model.loss": loss, "model.vector_size": s["vector_size"],
         "model.window": s["window"], "model.negative": s["negative"], "vocab.min_count": s["min_count"],
         "vocab.sample": s["sample"], "train.epochs": s["epochs"], "train.threads": s["threads"],
-        "train.seed": seed, "train.min_alpha": min_alpha, "output.formats": ["npy"]})
+        "train.seed": seed, "output.formats": ["npy"]})
 
 
 def train_w2v(name, corpus, seed, tmp):
     loss, rule, mods, _ = VARIANTS[name]
     with modified(loss, rule, mods):
         reporter = training.Reporter(log=lambda message: None)
-        min_alpha = config_mod.TrainConfig().min_alpha if "defaults" in mods else 0.0001
-        vocab, w_in, _ = training.train([str(corpus)], w2v_config(loss, seed, min_alpha), str(tmp / "model"),
-                                        reporter)
+        config = w2v_config(loss, seed)
+        if "defaults" not in mods:  # the schedule before this work, or the one the variant names
+            config = config.with_overrides({"train.alpha_schedule": "linear",
+                                            "train.min_alpha": 0.0025 if "min0025" in mods else 0.0001})
+        vocab, w_in, _ = training.train([str(corpus)], config, str(tmp / "model"), reporter)
     return vocab.words, w_in
 
 

@@ -42,7 +42,7 @@ def test_defaults():
     assert cfg.model.ns_exponent == 0.75
     assert cfg.train.epochs == 5
     assert cfg.train.alpha == 0.025
-    assert cfg.train.min_alpha == 0.0025
+    assert cfg.train.min_alpha == 0.0001
     assert cfg.train.threads == 0
     assert cfg.train.seed == 1
     assert cfg.output.formats == ["npy", "word2vec-bin"]
@@ -213,7 +213,7 @@ def test_set_a_section_without_a_key(name):
     message = config_error(config.parse_set, f"{name}=3")
     assert message == (
         f"config key '{name}' names a section, not a key "
-        "(its keys: epochs, alpha, min_alpha, threads, seed, checkpoint_every)"
+        "(its keys: epochs, alpha, min_alpha, threads, seed, checkpoint_every, alpha_schedule)"
     )
 
 

@@ -50,10 +50,11 @@ class ModelConfig:
 class TrainConfig:
     epochs: int = _spec(5, minimum=1)
     alpha: float = _spec(0.025, minimum=0.0, exclusive_min=True)
-    min_alpha: float = _spec(0.0025, minimum=0.0)  # what gensim reaches in practice: docs/ablation.md
+    min_alpha: float = _spec(0.0001, minimum=0.0)
     threads: int = _spec(0, minimum=0)  # 0 means all cores
     seed: int = _spec(1, minimum=0, maximum=2**32 - 1)  # the thread RNGs are seeded from (seed << 16) + thread
     checkpoint_every: float = _spec(600.0, minimum=0.0)
+    alpha_schedule: str = _spec("sawtooth", choices=("sawtooth", "linear"))  # see Trainer.alpha_at
 
 
 @dataclass(frozen=True)

@@ -133,9 +133,16 @@ class Trainer:
         return State(w_in, w_out, rngs, np.zeros((self.threads, 3)))
 
     def alpha_at(self, epoch, words_before):
-        """Learning rate at a point of the run: linear from alpha to min_alpha over all words of all epochs."""
+        """Learning rate at a point of the run, falling from alpha towards min_alpha.
+
+        linear: one straight line over all words of all epochs. sawtooth: epoch e starts
+        where the straight line stands at e/epochs and falls half as fast through the epoch,
+        the schedule gensim's corpus_file training follows with 2 workers; it scores
+        better, for hs above all (docs/ablation.md).
+        """
         cfg = self.config.train
-        progress = (epoch * self.total_words + words_before) / (cfg.epochs * self.total_words)
+        share = 0.5 if cfg.alpha_schedule == "sawtooth" else 1.0
+        progress = (epoch + share * words_before / self.total_words) / cfg.epochs
         return cfg.alpha - (cfg.alpha - cfg.min_alpha) * min(progress, 1.0)
 
     def params(self, epoch, job):
