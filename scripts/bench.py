@@ -7,7 +7,11 @@ separate process: the wall time and peak RSS cover everything the command
 does (vocabulary, training, saving).  The programs alternate within each
 repeat and the table reports medians.  Models of the 5-epoch runs are scored
 by one evaluator for both: gensim's `evaluate_word_analogies` (restricted to
-the 30,000 most frequent words) and `evaluate_word_pairs` on WordSim-353.
+the 30,000 most frequent words) and `evaluate_word_pairs` (Spearman) on WordSim-353,
+MEN-3000 and MTurk-771; repeat r trains with seed r, so the quality columns give the
+mean and standard deviation over seeds.  Both losses are measured: `neg` (negative 5)
+and `hs` (gensim hs=1, negative=0).  The C tool (`word2vec` on PATH, built outside this
+repository) joins the runs where it is installed; it has no seed option.
 
 gensim is installed only into the benchmark venv (default `.bench-venv/` in
 the repository root), never as a project dependency.  w2v runs from this
@@ -15,6 +19,7 @@ checkout (`python -m word2vec` with the repository root on PYTHONPATH).
 
     python3 scripts/bench.py                 # full grid, 3 repeats (creates .bench-venv/)
     python3 scripts/bench.py --quick         # 1 repeat, 5 epochs x 2 threads (+ the 4x corpus)
+    python3 scripts/bench.py --epochs 1 5 --threads 2 --loss neg hs --repeats 3 --no-4x
     python3 scripts/bench.py --python /path/to/python-with-gensim-and-numba --epochs 5 --threads 2
     python3 scripts/bench.py --output bench.md
     python3 scripts/bench.py --quick --subwords --no-4x   # the fastText model: w2v against gensim's FastText
@@ -41,10 +46,12 @@ DEFAULT_VENV = REPO / ".bench-venv"
 CORPUS_GZ = "text8-prefix.gz"
 QUESTIONS = "questions-words.txt"
 WORDSIM = "wordsim353.tsv"
+PAIR_SETS = {"ws353": WORDSIM, "men": "men3000.tsv", "mturk": "mturk771.tsv"}
+QUALITY = ("analogy", "ws353", "men", "mturk")
 LINE_TOKENS = 1000  # w2v cuts sentences at 1000 tokens; gensim gets the same cut as lines
 
 # The settings both programs train with.
-SETTINGS = dict(vector_size=100, window=5, negative=5, sample=1e-4, min_count=5, seed=1)
+SETTINGS = dict(vector_size=100, window=5, negative=5, sample=1e-4, min_count=5)
 # --subwords adds fastText's n-grams: w2v's model.minn/maxn/buckets against gensim's FastText.
 SUBWORDS = dict(min_n=3, max_n=6, bucket=2_000_000)
 
@@ -66,11 +73,12 @@ import json, sys
 from gensim.models import FastText, Word2Vec
 from gensim.models.word2vec import LineSentence
 
-mode, corpus, out, epochs, workers, settings = sys.argv[1:7]
+mode, corpus, out, epochs, workers, settings, loss, seed = sys.argv[1:9]
 s = json.loads(settings)
-kwargs = dict(vector_size=s["vector_size"], window=s["window"], min_count=s["min_count"], sg=1, hs=0,
-              negative=s["negative"], sample=s["sample"], epochs=int(epochs), workers=int(workers),
-              seed=s["seed"])
+hs = loss == "hs"
+kwargs = dict(vector_size=s["vector_size"], window=s["window"], min_count=s["min_count"], sg=1, hs=int(hs),
+              negative=0 if hs else s["negative"], sample=s["sample"], epochs=int(epochs),
+              workers=int(workers), seed=int(seed))
 model_class = Word2Vec
 if s.get("max_n"):
     model_class = FastText
@@ -88,8 +96,9 @@ import numpy as np
 from gensim.models import KeyedVectors
 
 logging.disable(logging.WARNING)
-kind, path, questions, wordsim = sys.argv[1:5]
-if kind == "gensim":
+kind, path, questions = sys.argv[1:4]
+pair_sets = json.loads(sys.argv[4])
+if kind != "w2v":
     kv = KeyedVectors.load_word2vec_format(path, binary=True)
 else:
     vectors = np.load(os.path.join(path, "vectors.npy"))
@@ -100,9 +109,10 @@ else:
     kv = KeyedVectors(vectors.shape[1])
     kv.add_vectors(words, vectors)
 analogy, _ = kv.evaluate_word_analogies(questions, restrict_vocab=30000)
-pearson, spearman, oov = kv.evaluate_word_pairs(wordsim)
-print(json.dumps({"analogy": float(analogy), "spearman": float(spearman[0]), "oov": float(oov),
-                  "words": len(kv)}))
+result = {"analogy": float(analogy), "words": len(kv)}
+for name, pairs in pair_sets.items():
+    result[name] = float(kv.evaluate_word_pairs(pairs)[1][0])
+print(json.dumps(result))
 """
 
 
@@ -122,9 +132,11 @@ def parse_args(argv):
                    help="shared data directory (default: ../shared/data beside the repository)")
     p.add_argument("--epochs", type=int, nargs="+", metavar="E", help="epochs to run (default: 1 5)")
     p.add_argument("--threads", type=int, nargs="+", metavar="T", help="threads to run (default: 1 2)")
+    p.add_argument("--loss", nargs="+", choices=("neg", "hs"), metavar="L",
+                   help="losses to run: neg, hs (default: both)")
     p.add_argument("--repeats", type=int, metavar="N",
                    help="repeats of the grid (default 3); also the repeats of the 4x corpus (default 1)")
-    p.add_argument("--quick", action="store_true", help="one repeat, 5 epochs with 2 threads only")
+    p.add_argument("--quick", action="store_true", help="one repeat, 5 epochs with 2 threads, neg only")
     p.add_argument("--no-4x", dest="four_x", action="store_false", help="skip the 4x-corpus runs")
     p.add_argument("--no-eval", dest="evaluate", action="store_false", help="skip the quality evaluation")
     p.add_argument("--no-warmup", dest="warmup", action="store_false",
@@ -140,6 +152,8 @@ def parse_args(argv):
         args.epochs = args.epochs or [5]
         args.threads = args.threads or [2]
         args.repeats = args.repeats or 1
+        args.loss = args.loss or ["neg"]
+    args.loss = args.loss or ["neg", "hs"]
     args.epochs = args.epochs or [1, 5]
     args.threads = args.threads or [1, 2]
     args.repeats_4x = args.repeats or 1
@@ -236,13 +250,14 @@ class Runner:
         (tmp / "gensim_train.py").write_text(GENSIM_TRAIN)
         (tmp / "evaluate.py").write_text(EVALUATE)
 
-    def command(self, program, corpus, epochs, threads, out):
+    def command(self, program, corpus, cell, seed, out):
+        epochs, threads, loss = cell
+        s = SETTINGS
         if program == "w2v":
-            s = SETTINGS
-            sets = {"model.arch": "skipgram", "model.loss": "neg", "model.vector_size": s["vector_size"],
+            sets = {"model.arch": "skipgram", "model.loss": loss, "model.vector_size": s["vector_size"],
                     "model.window": s["window"], "model.negative": s["negative"],
                     "vocab.min_count": s["min_count"], "vocab.sample": s["sample"],
-                    "train.epochs": epochs, "train.threads": threads, "train.seed": s["seed"],
+                    "train.epochs": epochs, "train.threads": threads, "train.seed": seed,
                     "output.formats": "[npy]"}
             if s.get("max_n"):
                 sets.update({"model.minn": s["min_n"], "model.maxn": s["max_n"], "model.buckets": s["bucket"]})
@@ -250,16 +265,22 @@ class Runner:
             for key, value in sets.items():
                 cmd += ["--set", f"{key}={value}"]
             return cmd
+        if program == "c":
+            negative, hs = (0, 1) if loss == "hs" else (s["negative"], 0)
+            return ["word2vec", "-train", str(corpus), "-output", str(out), "-cbow", "0",
+                    "-size", str(s["vector_size"]), "-window", str(s["window"]), "-negative", str(negative),
+                    "-hs", str(hs), "-sample", str(s["sample"]), "-min-count", str(s["min_count"]),
+                    "-threads", str(threads), "-iter", str(epochs), "-binary", "1", "-alpha", "0.025"]
         return [str(self.python), str(self.tmp / "gensim_train.py"), self.gensim_mode, str(corpus), str(out),
-                str(epochs), str(threads), json.dumps(SETTINGS)]
+                str(epochs), str(threads), json.dumps(SETTINGS), loss, str(seed)]
 
-    def run(self, program, corpus, epochs, threads):
+    def run(self, program, corpus, cell, seed):
         """One timed run; returns (measurement dict, model path)."""
         self.count += 1
         out = self.tmp / f"run{self.count:03d}-{program}" / ("model" if program == "w2v" else "vectors.bin")
         out.parent.mkdir()
         logfile = out.parent / "log.txt"
-        cmd = [sys.executable, "-c", WRAPPER, str(logfile)] + self.command(program, corpus, epochs, threads, out)
+        cmd = [sys.executable, "-c", WRAPPER, str(logfile)] + self.command(program, corpus, cell, seed, out)
         load = os.getloadavg()[0] if hasattr(os, "getloadavg") else None
         result = subprocess.run(cmd, env=self.env, capture_output=True, text=True)
         if result.returncode != 0 or not result.stdout.strip():
@@ -272,8 +293,9 @@ class Runner:
         return measured, out
 
     def evaluate(self, program, model):
+        pair_sets = {name: str(self.data / path) for name, path in PAIR_SETS.items()}
         cmd = [str(self.python), str(self.tmp / "evaluate.py"), program, str(model),
-               str(self.data / QUESTIONS), str(self.data / WORDSIM)]
+               str(self.data / QUESTIONS), json.dumps(pair_sets)]
         result = subprocess.run(cmd, env=self.env, capture_output=True, text=True)
         if result.returncode != 0:
             sys.exit(f"bench: evaluating {model} failed:\n{result.stderr[-2000:]}")
@@ -288,48 +310,49 @@ def discard(model):
         model.unlink()
 
 
-def run_all(args, runner, corpora):
-    programs = ("w2v", "gensim")
-    grid = [(e, t) for e in args.epochs for t in args.threads]
-    results = {}  # (epochs, threads, corpus, program) -> list of measurement dicts
+def programs():
+    """w2v and gensim, and the C tool where `word2vec` is on PATH."""
+    return ("w2v", "gensim") + (("c",) if shutil.which("word2vec") else ())
 
+
+def corpus_for(program, corpus):
+    return corpus[0] if program == "w2v" else corpus[1]
+
+
+def measure(args, runner, program, corpus, cell, seed):
+    measured, model = runner.run(program, corpus_for(program, corpus), cell, seed)
+    note = ""
+    if args.evaluate and cell[0] == 5 and corpus is runner.main_corpus:
+        measured.update(runner.evaluate(program, model))
+        note = ", " + ", ".join(f"{q} {measured[q]:.3f}" for q in QUALITY)
+    discard(model)
+    log(f"{program:6s} epochs {cell[0]} threads {cell[1]} {cell[2]} seed {seed}: {measured['wall']:.1f}s "
+        f"(CPU {measured['cpu']:.1f}s), {measured['rss_mb']:.0f} MB{note}")
+    return measured
+
+
+def run_all(args, runner, corpora):
+    grid = [(e, t, loss) for loss in args.loss for e in args.epochs for t in args.threads]
+    results = {}  # (epochs, threads, loss, corpus, program) -> list of measurement dicts
+    runner.main_corpus = corpora["1x"]
     if args.warmup:
         log("warm-up (untimed): one small run of each program")
-        for program in programs:
-            _, model = runner.run(program, corpora["warmup"][0 if program == "w2v" else 1], 1, 1)
-            discard(model)
-
-    total = args.repeats * len(grid) * 2
-    done = 0
+        for program in programs():
+            for loss in args.loss:
+                discard(runner.run(program, corpus_for(program, corpora["warmup"]), (1, 1, loss), 1)[1])
     for repeat in range(1, args.repeats + 1):
-        for epochs, threads in grid:
-            for program in programs:
-                done += 1
-                w2v_path, gensim_path, _ = corpora["1x"]
-                measured, model = runner.run(program, w2v_path if program == "w2v" else gensim_path,
-                                             epochs, threads)
-                note = ""
-                if args.evaluate and epochs == 5:
-                    measured.update(runner.evaluate(program, model))
-                    note = f", analogy {100 * measured['analogy']:.1f}%, ws353 {measured['spearman']:.3f}"
-                discard(model)
-                results.setdefault((epochs, threads, "1x", program), []).append(measured)
-                log(f"[{done}/{total}] repeat {repeat}: {program:6s} epochs {epochs} threads {threads}: "
-                    f"{measured['wall']:.1f}s (CPU {measured['cpu']:.1f}s), {measured['rss_mb']:.0f} MB{note}")
-
+        log(f"repeat {repeat}/{args.repeats} (seed {repeat})")
+        for cell in grid:
+            for program in programs():
+                measured = measure(args, runner, program, corpora["1x"], cell, repeat)
+                results.setdefault((*cell, "1x", program), []).append(measured)
     four_x = None
     if "4x" in corpora:
-        four_x = (5, 2) if (5, 2) in grid else grid[-1]
-        epochs, threads = four_x
+        four_x = (5, 2, args.loss[0]) if (5, 2, args.loss[0]) in grid else grid[-1]
         for repeat in range(1, args.repeats_4x + 1):
-            for program in programs:
-                w2v_path, gensim_path, _ = corpora["4x"]
-                measured, model = runner.run(program, w2v_path if program == "w2v" else gensim_path,
-                                             epochs, threads)
-                discard(model)
-                results.setdefault((epochs, threads, "4x", program), []).append(measured)
-                log(f"[4x {repeat}/{args.repeats_4x}] {program:6s} epochs {epochs} threads {threads}: "
-                    f"{measured['wall']:.1f}s (CPU {measured['cpu']:.1f}s), {measured['rss_mb']:.0f} MB")
+            for program in programs():
+                measured = measure(args, runner, program, corpora["4x"], four_x, repeat)
+                results.setdefault((*four_x, "4x", program), []).append(measured)
     return grid, results, four_x
 
 
@@ -340,63 +363,80 @@ def median_of(runs, key):
     return statistics.median(values) if values else None
 
 
+def mean_sd(runs, key, scale=1.0, digits=3):
+    """Mean ± standard deviation over the runs (seeds) that have `key`, or – when none."""
+    values = [r[key] * scale for r in runs if key in r]
+    if not values:
+        return "–"
+    sd = f" ± {statistics.stdev(values):.{digits}f}" if len(values) > 1 else ""
+    return f"{statistics.mean(values):.{digits}f}{sd}"
+
+
+def table_row(key, runs, walls, tokens):
+    epochs, threads, loss, corpus, program = key
+    wall = walls[program]
+    lo, hi = min(r["wall"] for r in runs), max(r["wall"] for r in runs)
+    spread = f" ({lo:.1f}–{hi:.1f})" if len(runs) > 1 else ""
+    ratio = f"{walls['gensim'] / wall:.2f}" if program != "gensim" else ""
+    return [str(epochs), str(threads), loss, corpus, program, f"{wall:.1f}{spread}",
+            f"{tokens * epochs / wall / 1e3:,.0f}k", ratio, f"{median_of(runs, 'cpu'):.1f}",
+            f"{median_of(runs, 'rss_mb'):.0f}", mean_sd(runs, "analogy", 100, 2)] + \
+        [mean_sd(runs, q) for q in QUALITY[1:]]
+
+
 def format_table(args, grid, results, four_x, corpora, info):
-    head = ["epochs", "threads", "corpus", "program", "wall s (median; min–max)", "words/s",
-            "gensim/w2v wall", "CPU s", "peak RSS MB", "analogy %", "WS353 ρ"]
+    head = ["epochs", "threads", "loss", "corpus", "program", "wall s (median; min–max)", "words/s",
+            "gensim/program wall", "CPU s", "peak RSS MB", "analogy %", "WS-353 ρ", "MEN ρ", "MTurk ρ"]
     rows = []
-    keys = [(e, t, "1x") for e, t in grid]
-    if four_x:
-        keys.append((*four_x, "4x"))
-    for epochs, threads, corpus in keys:
-        tokens = corpora[corpus][2]
-        walls = {p: median_of(results[(epochs, threads, corpus, p)], "wall") for p in ("w2v", "gensim")}
-        for program in ("w2v", "gensim"):
-            runs = results[(epochs, threads, corpus, program)]
-            wall = walls[program]
-            analogy, rho = median_of(runs, "analogy"), median_of(runs, "spearman")
-            lo, hi = min(r["wall"] for r in runs), max(r["wall"] for r in runs)
-            spread = f" ({lo:.1f}–{hi:.1f})" if len(runs) > 1 else ""
-            rows.append([str(epochs), str(threads), corpus, program, f"{wall:.1f}{spread}",
-                         f"{tokens * epochs / wall / 1e3:,.0f}k",
-                         f"{walls['gensim'] / walls['w2v']:.2f}" if program == "w2v" else "",
-                         f"{median_of(runs, 'cpu'):.1f}",
-                         f"{median_of(runs, 'rss_mb'):.0f}",
-                         f"{100 * analogy:.1f}" if analogy is not None else "–",
-                         f"{rho:.3f}" if rho is not None else "–"])
+    cells = [(*cell, "1x") for cell in grid] + ([(*four_x, "4x")] if four_x else [])
+    for cell in cells:
+        present = [p for p in programs() if (*cell, p) in results]
+        walls = {p: median_of(results[(*cell, p)], "wall") for p in present}
+        for program in present:
+            rows.append(table_row((*cell, program), results[(*cell, program)], walls, corpora[cell[3]][2]))
     lines = ["| " + " | ".join(head) + " |", "|" + "|".join("---" for _ in head) + "|"]
     lines += ["| " + " | ".join(row) + " |" for row in rows]
     lines.append("")
     if four_x:
-        epochs, threads = four_x
-        ratios = []
-        for program in ("w2v", "gensim"):
-            base = median_of(results[(epochs, threads, "1x", program)], "wall")
-            big = median_of(results[(epochs, threads, "4x", program)], "wall")
-            cpu = (median_of(results[(epochs, threads, "4x", program)], "cpu")
-                   / median_of(results[(epochs, threads, "1x", program)], "cpu"))
-            ratios.append(f"{program} {big / base:.2f} (CPU time {cpu:.2f})")
-        lines.append(f"4× corpus ({epochs} epoch(s), {threads} thread(s)): wall time 4×/1× — "
-                     + ", ".join(ratios) + " (4.00 = linear; min_count applies to the 4× counts, "
-                     "so the vocabulary is larger).")
+        lines.append(four_x_note(results, four_x))
+    lines.append(settings_note(args, results, corpora, info, four_x))
+    return "\n".join(lines) + "\n"
+
+
+def four_x_note(results, four_x):
+    ratios = []
+    for program in programs():
+        base, big = results.get((*four_x, "1x", program)), results.get((*four_x, "4x", program))
+        if base and big:
+            cpu = median_of(big, "cpu") / median_of(base, "cpu")
+            ratios.append(f"{program} {median_of(big, 'wall') / median_of(base, 'wall'):.2f} (CPU time {cpu:.2f})")
+    return (f"4× corpus ({four_x[0]} epoch(s), {four_x[1]} thread(s), {four_x[2]}): wall time 4×/1× — "
+            + ", ".join(ratios) + " (4.00 = linear; min_count applies to the 4× counts, so the vocabulary "
+            "is larger).")
+
+
+def settings_note(args, results, corpora, info, four_x):
     loads = [r["load"] for runs in results.values() for r in runs if r.get("load") is not None]
     load_note = (f" 1-minute load average before the runs: median {statistics.median(loads):.1f}, "
                  f"max {max(loads):.1f} (other work on the machine inflates wall times)." if loads else "")
-    lines.append(
-        f"Settings: skip-gram, negative {SETTINGS['negative']}, window {SETTINGS['window']}, "
-        f"{SETTINGS['vector_size']} dims, sample {SETTINGS['sample']:g}, min_count {SETTINGS['min_count']}"
+    return (
+        f"Settings: skip-gram, neg (negative {SETTINGS['negative']}) or hs (negative 0), window "
+        f"{SETTINGS['window']}, {SETTINGS['vector_size']} dims, sample {SETTINGS['sample']:g}, min_count "
+        f"{SETTINGS['min_count']}"
         + (f", subwords minn {SUBWORDS['min_n']} maxn {SUBWORDS['max_n']} buckets {SUBWORDS['bucket']:,} "
            "(gensim: FastText)" if args.subwords else "") + "; "
         f"corpus text8 prefix, {corpora['1x'][2]:,} tokens (w2v reads the .gz, gensim "
-        f"{args.gensim_mode} on {LINE_TOKENS}-token lines"
-        + ("; 4×: both read the same text file" if four_x else "") + "). "
+        f"{args.gensim_mode} and the C tool on {LINE_TOKENS}-token lines"
+        + ("; 4×: all read the same text file" if four_x else "") + "). "
         f"Wall time, CPU time (user+sys) and peak RSS of the whole process; medians of {args.repeats} repeat(s)"
-        + (f" ({args.repeats_4x} for 4×)" if four_x else "") + "; ratio > 1 means w2v is faster. "
-        + ("Quality (5-epoch runs): gensim's evaluate_word_analogies (restrict_vocab=30000) and "
-           "evaluate_word_pairs (Spearman) for both. " if args.evaluate else "")
+        + (f" ({args.repeats_4x} for 4×)" if four_x else "") + "; ratio > 1 means the program is faster than "
+        "gensim. Repeat r trains with seed r (the C tool has no seed). "
+        + ("Quality (5-epoch runs): mean ± standard deviation over the repeats of gensim's "
+           "evaluate_word_analogies (restrict_vocab=30000) and evaluate_word_pairs (Spearman), the same "
+           "evaluator for every program. " if args.evaluate else "")
         + f"Warm-up run of each program before timing: {'yes' if args.warmup else 'no'}. "
         f"python {info['python']}, gensim {info['gensim']}, numba {info['numba']}, numpy {info['numpy']}, "
         f"{os.cpu_count()} CPUs." + load_note)
-    return "\n".join(lines) + "\n"
 
 
 def main(argv=None):
@@ -404,7 +444,7 @@ def main(argv=None):
     if args.subwords:
         SETTINGS.update(SUBWORDS)
     data = Path(args.data).resolve()
-    for name in (CORPUS_GZ, QUESTIONS, WORDSIM):
+    for name in (CORPUS_GZ, QUESTIONS, *PAIR_SETS.values()):
         if not (data / name).is_file():
             sys.exit(f"bench: {data / name} not found (use --data DIR)")
     env = dict(os.environ)

@@ -185,3 +185,22 @@ def test_signal_to_a_real_run_saves_a_checkpoint_that_resumes(tmp_path, signum, 
     assert resumed.returncode == 0, resumed.stderr.decode()
     assert json.loads((out / "metrics.json").read_text())["epochs"][-1]["epoch"] == 40
     assert not (out / modeldir.CHECKPOINT).exists()
+
+
+@pytest.mark.parametrize("schedule, expected", [
+    # (epoch, words before) -> alpha, with alpha 0.025, min_alpha 0.0001, 5 epochs of 1000 words
+    ("linear", {(0, 0): 0.025, (0, 500): 0.02251, (2, 0): 0.01504, (4, 1000): 0.0001}),
+    ("sawtooth", {(0, 0): 0.025, (0, 500): 0.023755, (0, 1000): 0.02251, (1, 0): 0.02002,
+                  (4, 1000): 0.00259}),
+])
+def test_learning_rate_schedules(schedule, expected):
+    trainer = training.Trainer.__new__(training.Trainer)
+    trainer.config, trainer.total_words = _config("train.epochs=5", f"train.alpha_schedule={schedule}"), 1000
+    for (epoch, words), alpha in expected.items():
+        assert trainer.alpha_at(epoch, words) == pytest.approx(alpha, abs=1e-9)
+
+
+def test_input_vectors_start_in_gensims_range():
+    w_in, w_out = training.init_weights(500, _config("model.vector_size=40"))
+    assert w_in.dtype == np.float32 and -1 / 40 <= w_in.min() < -0.9 / 40 and 0.9 / 40 < w_in.max() < 1 / 40
+    assert not w_out.any()

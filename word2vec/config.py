@@ -67,7 +67,7 @@ class ModelConfig:
 @dataclass(frozen=True)
 class TrainConfig:
     epochs: int = _spec(5, "passes over the corpus", minimum=1, maximum=1000)
-    alpha: float = _spec(0.025, "initial learning rate, decayed linearly to min_alpha",
+    alpha: float = _spec(0.025, "initial learning rate, decayed towards min_alpha (see alpha_schedule)",
                          minimum=0.0, maximum=1.0, exclusive_min=True)
     min_alpha: float = _spec(0.0001, "final learning rate (at most alpha)", minimum=0.0, maximum=1.0)
     threads: int = _spec(0, "training threads; 0 means all cores", minimum=0, maximum=MAX_THREADS)
@@ -75,6 +75,8 @@ class TrainConfig:
     seed: int = _spec(1, "seed of the weights and of every thread's RNG", minimum=0, maximum=2**32 - 1)
     checkpoint_every: float = _spec(600.0, "seconds between checkpoints; 0 = only on interrupt",
                                     minimum=0.0, maximum=365 * 86400.0)
+    alpha_schedule: str = _spec("sawtooth", "learning-rate schedule: sawtooth (each epoch falls half its share, as "
+                                "gensim's corpus_file with 2 workers) or linear", choices=("sawtooth", "linear"))
 
 
 @dataclass(frozen=True)

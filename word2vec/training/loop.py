@@ -70,12 +70,16 @@ def read_corpus(paths, config, workdir, vocab=None):
 
 
 def init_weights(n_words, config):
-    """Input vectors uniform in [-0.5/d, 0.5/d) and zero output vectors, as the C tool does."""
+    """Input vectors uniform in [-1/d, 1/d) and zero output vectors, as gensim does.
+
+    Twice the C tool's range: the larger start breaks the symmetry of the zero output
+    vectors sooner, and scores better on every benchmark (docs/ablation.md).
+    """
     dim = config.model.vector_size
     rng = np.random.default_rng(config.train.seed)
     n_out = max(n_words - 1, 1) if config.model.loss == "hs" else n_words
     try:
-        w_in = ((rng.random((n_words, dim), dtype=np.float32) - 0.5) / dim).astype(np.float32)
+        w_in = ((rng.random((n_words, dim), dtype=np.float32) * 2.0 - 1.0) / dim).astype(np.float32)
         w_out = np.zeros((n_out, dim), dtype=np.float32)
     except (MemoryError, ValueError):
         gib = (n_words + n_out) * dim * 4 / 2**30
@@ -149,9 +153,16 @@ class Trainer:
         return State(w_in, w_out, rngs, np.zeros((self.threads, 3)))
 
     def alpha_at(self, epoch, words_before):
-        """Learning rate at a point of the run: linear from alpha to min_alpha over all words of all epochs."""
+        """Learning rate at a point of the run, falling from alpha towards min_alpha.
+
+        linear: one straight line over all words of all epochs. sawtooth: epoch e starts
+        where the straight line stands at e/epochs and falls half as fast through the epoch,
+        the schedule gensim's corpus_file training follows with 2 workers; it scores
+        better, for hs above all (docs/ablation.md).
+        """
         cfg = self.config.train
-        progress = (epoch * self.total_words + words_before) / (cfg.epochs * self.total_words)
+        share = 0.5 if cfg.alpha_schedule == "sawtooth" else 1.0
+        progress = (epoch + share * words_before / self.total_words) / cfg.epochs
         return cfg.alpha - (cfg.alpha - cfg.min_alpha) * min(progress, 1.0)
 
     def params(self, epoch, job):

@@ -1,0 +1,398 @@
+#!/usr/bin/env python3
+"""Quality ablation: w2v's skip-gram kernel against gensim's training loop, one difference at a time.
+
+Each variant swaps w2v's skip-gram kernel for one that differs from it in one respect
+(how negatives are drawn and applied, what happens at saturated scores, the learning-rate
+granularity); gensim trains the same model as the reference.  Every model is scored by
+gensim's own evaluators: analogy (restrict_vocab=30000), WordSim-353, MEN-3000 and
+MTurk-771 (Spearman).  Run it with the benchmark venv's interpreter (scripts/bench.py
+creates `.bench-venv/` with gensim); results are appended as JSON lines to --results, so
+an interrupted ablation resumes where it stopped.
+
+    .bench-venv/bin/python scripts/ablate.py --seeds 1 2 3 --output docs/ablation.md
+    .bench-venv/bin/python scripts/ablate.py --variants gensim-neg w2v-neg --seeds 1
+"""
+
+import argparse
+import contextlib
+import gzip
+import heapq
+import json
+import logging
+import os
+import statistics
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import numpy as np
+from numba import njit
+
+REPO = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(REPO))
+
+from word2vec import config as config_mod  # noqa: E402
+from word2vec import kernels as K  # noqa: E402
+from word2vec import training  # noqa: E402
+from word2vec import vocab as vocab_mod  # noqa: E402
+
+DATA = REPO.parent / "shared" / "data"
+BENCHMARKS = (("analogy", "questions-words.txt"), ("ws353", "wordsim353.tsv"),
+              ("men", "men3000.tsv"), ("mturk", "mturk771.tsv"))
+SETTINGS = dict(vector_size=100, window=5, negative=5, sample=1e-4, min_count=5, epochs=5, threads=2)
+SAT_EXACT, SAT_SKIP, SAT_CLIP = 0, 1, 2  # w2v, gensim, the C tool
+GENSIM_MAX_EXP = 6.0
+_KERNEL = dict(nogil=True, fastmath=True, cache=True)
+
+
+# --------------------------------------------------------------------------- variant kernels
+
+@njit(**_KERNEL)
+def _step_size(s, label, alpha, saturation):
+    """g = alpha (label - σ(s)); 0 where gensim skips the update (a flag, not NaN: fastmath)."""
+    if saturation != SAT_EXACT and (s <= -GENSIM_MAX_EXP or s >= GENSIM_MAX_EXP):
+        if saturation == SAT_SKIP:
+            return np.float32(0.0)
+        return np.float32(alpha * (label - (1.0 if s > 0 else 0.0)))
+    return np.float32(alpha * (label - K._sigmoid(s)))
+
+
+@njit(**_KERNEL)
+def _pair(w_in, w_out, ctx, rows, labels, n, alpha, saturation, grad_h):
+    """One (context -> rows) update applied row after row, as gensim and the C tool do."""
+    dim = w_in.shape[1]
+    grad_h[:] = 0.0
+    loss = 0.0
+    for t in range(n):
+        r = rows[t]
+        s = np.float32(0.0)
+        for k in range(dim):
+            s += w_in[ctx, k] * w_out[r, k]
+        loss -= K._log_sigmoid(s if labels[t] > 0.5 else -s)
+        g = _step_size(s, labels[t], alpha, saturation)
+        for k in range(dim):
+            grad_h[k] += g * w_out[r, k]
+            w_out[r, k] += g * w_in[ctx, k]
+    for k in range(dim):
+        w_in[ctx, k] += grad_h[k]
+    return loss
+
+
+@njit(**_KERNEL)
+def _shared_window(w_in, w_out, contexts, m, rows, n_rows, alpha, saturation, block):
+    """w2v's window update (shared negatives, old weights) with a saturation rule."""
+    grads, delta_out, delta_in = block[0], block[1], block[2]
+    dim = w_in.shape[1]
+    loss = 0.0
+    for j in range(m):
+        for t in range(n_rows):
+            s = np.float32(0.0)
+            for k in range(dim):
+                s += w_in[contexts[j], k] * w_out[rows[t], k]
+            grads[j, t] = _step_size(s, 1.0 if t == 0 else 0.0, alpha, saturation)
+            loss -= K._log_sigmoid(s if t == 0 else -s)
+    delta_out[:n_rows] = 0.0
+    delta_in[:m] = 0.0
+    for j in range(m):
+        for t in range(n_rows):
+            for k in range(dim):
+                delta_in[j, k] += grads[j, t] * w_out[rows[t], k]
+                delta_out[t, k] += grads[j, t] * w_in[contexts[j], k]
+    for t in range(n_rows):
+        for k in range(dim):
+            w_out[rows[t], k] += delta_out[t, k]
+    for j in range(m):
+        for k in range(dim):
+            w_in[contexts[j], k] += delta_in[j, k]
+    return loss
+
+
+@njit(**_KERNEL)
+def _targets(loss_kind, center, tables, negative, rng, rows, labels):
+    """The output rows of one pair: target and noise (neg) or the Huffman path (hs)."""
+    if loss_kind == K.LOSS_HS:
+        n = tables[5][center]
+        for t in range(n):
+            rows[t] = tables[3][center, t]
+            labels[t] = 1.0 - tables[4][center, t]
+        return n
+    n = K._draw_targets(center, negative, tables[1], tables[2], rng, rows)
+    labels[:n] = 0.0
+    labels[0] = 1.0
+    return n
+
+
+@njit(**_KERNEL)
+def _sentence(loss_kind, shared, saturation, w_in, w_out, sent, n, tables, params, alpha, rng, scratch):
+    window, negative = params[0], params[1]
+    rows, labels, grad_h, contexts, block = scratch
+    loss, pairs = 0.0, 0
+    for i in range(n):
+        b = K._below(rng, window)
+        lo, hi = max(0, i - window + b), min(n, i + window - b + 1)
+        if shared:
+            m = 0
+            for j in range(lo, hi):
+                if j != i:
+                    contexts[m] = sent[j]
+                    m += 1
+            n_rows = _targets(loss_kind, sent[i], tables, negative, rng, rows, labels)
+            loss += _shared_window(w_in, w_out, contexts, m, rows, n_rows, alpha, saturation, block)
+            pairs += m
+            continue
+        for j in range(lo, hi):
+            if j != i:
+                n_rows = _targets(loss_kind, sent[i], tables, negative, rng, rows, labels)
+                loss += _pair(w_in, w_out, sent[j], rows, labels, n_rows, alpha, saturation, grad_h)
+                pairs += 1
+    return loss, pairs
+
+
+@njit(**_KERNEL)
+def train_variant(loss_kind, shared, saturation, w_in, w_out, ids, ends, sent_lo, sent_hi, tables, params,
+                  rng, tally):
+    """As kernels._train for skip-gram, with the update rule chosen by (shared, saturation)."""
+    if sent_hi <= sent_lo:
+        return
+    first = ends[sent_lo - 1] if sent_lo > 0 else 0
+    n_words = ends[sent_hi - 1] - first
+    sent = np.empty(max(1, ends[sent_hi - 1] - first), dtype=np.int32)
+    dim, window, negative = w_in.shape[1], params[0], params[1]
+    depth = max(negative + 1, tables[3].shape[1])
+    scratch = (np.empty(depth, np.int64), np.empty(depth, np.float32), np.empty(dim, np.float32),
+               np.empty(2 * window, np.int64),
+               (np.empty((2 * window, depth), np.float32), np.empty((depth, dim), np.float32),
+                np.empty((2 * window, dim), np.float32)))
+    done, loss, count = 0, 0.0, 0
+    for s in range(sent_lo, sent_hi):
+        start = ends[s - 1] if s > 0 else 0
+        alpha = params[2] + (params[3] - params[2]) * (done / max(n_words, 1))
+        n = K._subsample(ids, start, ends[s], tables[0], rng, sent)
+        l, c = _sentence(loss_kind, shared, saturation, w_in, w_out, sent, n, tables, params, alpha, rng, scratch)
+        loss += l
+        count += c
+        done += ends[s] - start
+    tally[0] += loss
+    tally[1] += count
+    tally[2] += done
+
+
+# --------------------------------------------------------------------------- variants
+
+# name -> (loss, kernel rule, modifiers, description).  The kernel rule is "gensim" (gensim
+# itself), None (w2v's kernel) or (shared negatives?, saturation rule); the modifiers change
+# what w2v feeds its kernel: "init" gensim's init range, "alpha" gensim's corpus_file
+# learning-rate schedule, "jobalpha" one alpha per 10k-word job.
+PAIR_SKIP = (False, SAT_SKIP)
+VARIANTS = {
+    "gensim-neg": ("neg", "gensim", (), "gensim 4.4, corpus_file (per-pair negatives, skips abs(s) ≥ 6)"),
+    "w2v-neg": ("neg", None, (), "w2v before this work: negatives shared per window, window minibatch, exact gradient"),
+    "neg-shared-skip": ("neg", (True, SAT_SKIP), (), "(b) w2v + gensim's skip at abs(s) ≥ 6"),
+    "neg-pair-exact": ("neg", (False, SAT_EXACT), (), "(a) per-pair negatives, row-by-row updates, exact gradient"),
+    "neg-pair-skip": ("neg", PAIR_SKIP, (), "(a)+(b) per-pair negatives + gensim's skip (gensim's update rule)"),
+    "neg-pair-clip": ("neg", (False, SAT_CLIP), (), "(a)+(b) per-pair negatives + the C tool's clip"),
+    "neg-shared-jobalpha": ("neg", None, ("jobalpha",), "(c) w2v with alpha constant over each 10k-word job"),
+    "w2v-neg-new": ("neg", None, ("init", "defaults"), "w2v after this work (the shipped code path): gensim's init, sawtooth alpha"),
+    "neg-init-lin0025": ("neg", None, ("init", "min0025"), "(c)+(e) gensim's init; linear alpha to min_alpha 0.0025 (gensim's mean and last alpha, no restarts)"),
+    "neg-init-gensim": ("neg", None, ("init",), "(e) w2v with gensim's init: w_in uniform in [-1/d, 1/d), not [-0.5/d, 0.5/d)"),
+    "neg-alpha-gensim": ("neg", None, ("alpha",), "(c) w2v with gensim's corpus_file alpha schedule"),
+    "neg-init-alpha": ("neg", None, ("init", "alpha"), "(c)+(e) w2v with gensim's init and alpha schedule"),
+    "neg-pair-skip-init-alpha": ("neg", PAIR_SKIP, ("init", "alpha"), "(a)+(b)+(c)+(e): gensim's loop replicated"),
+    "gensim-hs": ("hs", "gensim", (), "gensim 4.4 hs=1, negative=0 (skips abs(s) ≥ 6)"),
+    "w2v-hs": ("hs", None, (), "w2v before this work: exact gradient"),
+    "w2v-hs-new": ("hs", None, ("init", "defaults"), "w2v after this work (the shipped code path): gensim's init, sawtooth alpha"),
+    "hs-init-lin0025": ("hs", None, ("init", "min0025"), "(c)+(e) gensim's init; linear alpha to min_alpha 0.0025 (no restarts)"),
+    "hs-gensim-tree": ("hs", None, ("init", "min0025", "tree"), "(d) hs-init-lin0025 with gensim's Huffman tree (ties broken by heap order, not by word id)"),
+    "hs-skip": ("hs", (False, SAT_SKIP), (), "(b) hs + gensim's skip at abs(s) ≥ 6"),
+    "hs-clip": ("hs", (False, SAT_CLIP), (), "(b) hs + the C tool's clip"),
+    "hs-init-gensim": ("hs", None, ("init",), "(e) hs with gensim's init range [-1/d, 1/d)"),
+    "hs-alpha-gensim": ("hs", None, ("alpha",), "(c) hs with gensim's corpus_file alpha schedule"),
+    "hs-init-alpha": ("hs", None, ("init", "alpha"), "(c)+(e) hs with gensim's init and alpha schedule"),
+    "hs-skip-init-alpha": ("hs", (False, SAT_SKIP), ("init", "alpha"), "(b)+(c)+(e): gensim's hs loop replicated"),
+}
+
+
+class _ByCount(tuple):
+    """A heap item compared by count only, as gensim's Heapitem: ties fall to heap order."""
+
+    def __lt__(self, other):
+        return self[0] < other[0]
+
+
+def gensim_huffman(counts):
+    """vocab.huffman_tree with gensim's tie-breaking (same code lengths in total, other tree)."""
+    n = len(counts)
+    heap = [_ByCount((int(c), i)) for i, c in enumerate(counts)]
+    heapq.heapify(heap)
+    parent, branch = np.zeros(2 * n - 1, np.int64), np.zeros(2 * n - 1, np.uint8)
+    for node in range(n, 2 * n - 1):
+        (c1, a), (c2, b) = heapq.heappop(heap), heapq.heappop(heap)
+        parent[a], parent[b], branch[b] = node, node, 1
+        heapq.heappush(heap, _ByCount((c1 + c2, node)))
+    return vocab_mod._paths(parent, branch, n)
+
+
+def w_in_range(w_in, dim):
+    """The half-width of w2v's own init range, in units of 1/d (0.5 before this work, 1 after)."""
+    return 1.0 if np.abs(w_in).max() * dim > 0.5 else 0.5
+
+
+@contextlib.contextmanager
+def modified(loss, rule, mods):
+    """Patch w2v's kernel table and training functions for one variant, and restore them."""
+    key = ("skipgram", loss)
+    saved = (K.KERNELS[key], training.Trainer.params, training.Trainer.alpha_at, training.init_weights,
+             vocab_mod.huffman_tree)
+    if isinstance(rule, tuple):
+        code = K.LOSS_HS if loss == "hs" else K.LOSS_NEG
+        K.KERNELS[key] = lambda *args: train_variant(code, rule[0], rule[1], *args)
+        K.KERNELS[key].signatures = True  # no "compiling…" notice
+    if "jobalpha" in mods:
+        def job_alpha(self, epoch, job):
+            window, negative, start, _, cbow_mean = saved[1](self, epoch, job)
+            return window, negative, start, start, cbow_mean
+        training.Trainer.params = job_alpha
+    if "alpha" in mods:
+        def gensim_alpha(self, epoch, words_before):
+            # corpus_file: each of T workers measures its own words against the whole
+            # epoch, so an epoch's progress stops at 1/T, and alpha jumps back each epoch
+            cfg = self.config.train
+            progress = (epoch + words_before / (self.total_words * self.threads)) / cfg.epochs
+            return cfg.alpha - (cfg.alpha - cfg.min_alpha) * min(progress, 1.0)
+        training.Trainer.alpha_at = gensim_alpha
+    if "tree" in mods:
+        vocab_mod.huffman_tree = gensim_huffman
+    def chosen_init(n_words, config):
+        # every variant names its init range: the C tool's [-0.5/d, 0.5/d) or gensim's [-1/d, 1/d)
+        w_in, w_out = saved[3](n_words, config)
+        width = w_in_range(w_in, config.model.vector_size)
+        return w_in * np.float32((1.0 if "init" in mods else 0.5) / width), w_out
+    training.init_weights = chosen_init
+    try:
+        yield
+    finally:
+        (K.KERNELS[key], training.Trainer.params, training.Trainer.alpha_at, training.init_weights,
+         vocab_mod.huffman_tree) = saved
+
+
+def w2v_config(loss, seed):
+    s = SETTINGS
+    return config_mod.Config().with_overrides({
+        "model.arch": "skipgram", "model.loss": loss, "model.vector_size": s["vector_size"],
+        "model.window": s["window"], "model.negative": s["negative"], "vocab.min_count": s["min_count"],
+        "vocab.sample": s["sample"], "train.epochs": s["epochs"], "train.threads": s["threads"],
+        "train.seed": seed, "output.formats": ["npy"]})
+
+
+def train_w2v(name, corpus, seed, tmp):
+    loss, rule, mods, _ = VARIANTS[name]
+    with modified(loss, rule, mods):
+        reporter = training.Reporter(log=lambda message: None)
+        config = w2v_config(loss, seed)
+        if "defaults" not in mods:  # the schedule before this work, or the one the variant names
+            config = config.with_overrides({"train.alpha_schedule": "linear",
+                                            "train.min_alpha": 0.0025 if "min0025" in mods else 0.0001})
+        vocab, w_in, _ = training.train([str(corpus)], config, str(tmp / "model"), reporter)
+    return vocab.words, w_in
+
+
+def train_gensim(name, lines, seed):
+    from gensim.models import Word2Vec
+
+    s, hs = SETTINGS, VARIANTS[name][0] == "hs"
+    model = Word2Vec(corpus_file=str(lines), vector_size=s["vector_size"], window=s["window"],
+                     min_count=s["min_count"], sg=1, hs=int(hs), negative=0 if hs else s["negative"],
+                     sample=s["sample"], epochs=s["epochs"], workers=s["threads"], seed=seed)
+    return model.wv
+
+
+def score(kv, data):
+    analogy, _ = kv.evaluate_word_analogies(str(data / BENCHMARKS[0][1]), restrict_vocab=30000)
+    result = {"analogy": float(analogy)}
+    for name, path in BENCHMARKS[1:]:
+        result[name] = float(kv.evaluate_word_pairs(str(data / path))[1][0])
+    return result
+
+
+def run_one(name, seed, data, lines, tmp):
+    from gensim.models import KeyedVectors
+
+    started = time.perf_counter()
+    if VARIANTS[name][1] == "gensim":
+        kv = train_gensim(name, lines, seed)
+    else:
+        words, w_in = train_w2v(name, data / "text8-prefix.gz", seed, tmp)
+        kv = KeyedVectors(w_in.shape[1])
+        kv.add_vectors(words, w_in)
+    result = {"variant": name, "seed": seed, "seconds": round(time.perf_counter() - started, 1)}
+    result.update(score(kv, data))
+    return result
+
+
+# --------------------------------------------------------------------------- report
+
+def mean_spread(values, scale=1.0, digits=3):
+    mean = statistics.mean(values) * scale
+    sd = statistics.stdev(values) * scale if len(values) > 1 else 0.0
+    return f"{mean:.{digits}f} ± {sd:.{digits}f}"
+
+
+def table(results, names):
+    head = ["variant", "what differs", "seeds", "analogy %", "WS-353", "MEN-3000", "MTurk-771"]
+    lines = ["| " + " | ".join(head) + " |", "|" + "---|" * len(head)]
+    for name in names:
+        runs = [r for r in results if r["variant"] == name]
+        if not runs:
+            continue
+        cells = [f"`{name}`", VARIANTS[name][3], str(len(runs)),
+                 mean_spread([r["analogy"] for r in runs], 100, 2)]
+        cells += [mean_spread([r[b] for r in runs]) for b in ("ws353", "men", "mturk")]
+        lines.append("| " + " | ".join(cells) + " |")
+    return "\n".join(lines) + "\n"
+
+
+def write_lines(data, path):
+    with gzip.open(data / "text8-prefix.gz", "rb") as handle:
+        tokens = handle.read().split()
+    with open(path, "wb") as out:
+        for start in range(0, len(tokens), 1000):  # the 1000-token cut w2v makes
+            out.write(b" ".join(tokens[start:start + 1000]) + b"\n")
+
+
+def main(argv=None):
+    p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    p.add_argument("--variants", nargs="+", choices=list(VARIANTS), default=list(VARIANTS))
+    p.add_argument("--seeds", nargs="+", type=int, default=[1, 2, 3])
+    p.add_argument("--data", default=str(DATA))
+    p.add_argument("--results", default="ablation.jsonl", help="JSON lines, appended (default ablation.jsonl)")
+    p.add_argument("--output", help="write the Markdown table here")
+    args = p.parse_args(argv)
+    logging.disable(logging.WARNING)
+    data = Path(args.data)
+    done = []
+    if os.path.exists(args.results):
+        with open(args.results, encoding="utf-8") as handle:
+            done = [json.loads(line) for line in handle if line.strip()]
+    with tempfile.TemporaryDirectory(prefix="w2v-ablate-") as tmp:
+        tmp = Path(tmp)
+        lines = tmp / "lines.txt"
+        write_lines(data, lines)
+        for seed in args.seeds:
+            for name in args.variants:
+                if any(r["variant"] == name and r["seed"] == seed for r in done):
+                    continue
+                result = run_one(name, seed, data, lines, tmp)
+                result["load"] = round(os.getloadavg()[0], 2)
+                print(json.dumps(result), file=sys.stderr, flush=True)
+                with open(args.results, "a", encoding="utf-8") as handle:
+                    handle.write(json.dumps(result) + "\n")
+                done.append(result)
+    text = table([r for r in done if r["seed"] in args.seeds], args.variants)
+    sys.stdout.write(text)
+    if args.output:
+        Path(args.output).write_text(text, encoding="utf-8")
+
+
+if __name__ == "__main__":
+    main()
