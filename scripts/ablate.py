@@ -33,9 +33,10 @@ REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
 from word2vec import config as config_mod  # noqa: E402
-from word2vec import kernels as K  # noqa: E402
-from word2vec import training  # noqa: E402
-from word2vec import vocab as vocab_mod  # noqa: E402
+from word2vec.text import vocab as vocab_mod  # noqa: E402
+from word2vec.training import kernel_ops as O  # noqa: E402
+from word2vec.training import kernels as K  # noqa: E402
+from word2vec.training import loop as training  # noqa: E402
 
 DATA = REPO.parent / "shared" / "data"
 BENCHMARKS = (("analogy", "questions-words.txt"), ("ws353", "wordsim353.tsv"),
@@ -55,7 +56,7 @@ def _step_size(s, label, alpha, saturation):
         if saturation == SAT_SKIP:
             return np.float32(0.0)
         return np.float32(alpha * (label - (1.0 if s > 0 else 0.0)))
-    return np.float32(alpha * (label - K._sigmoid(s)))
+    return np.float32(alpha * (label - O.sigmoid(s)))
 
 
 @njit(**_KERNEL)
@@ -69,7 +70,7 @@ def _pair(w_in, w_out, ctx, rows, labels, n, alpha, saturation, grad_h):
         s = np.float32(0.0)
         for k in range(dim):
             s += w_in[ctx, k] * w_out[r, k]
-        loss -= K._log_sigmoid(s if labels[t] > 0.5 else -s)
+        loss -= O.log_sigmoid(s if labels[t] > 0.5 else -s)
         g = _step_size(s, labels[t], alpha, saturation)
         for k in range(dim):
             grad_h[k] += g * w_out[r, k]
@@ -91,7 +92,7 @@ def _shared_window(w_in, w_out, contexts, m, rows, n_rows, alpha, saturation, bl
             for k in range(dim):
                 s += w_in[contexts[j], k] * w_out[rows[t], k]
             grads[j, t] = _step_size(s, 1.0 if t == 0 else 0.0, alpha, saturation)
-            loss -= K._log_sigmoid(s if t == 0 else -s)
+            loss -= O.log_sigmoid(s if t == 0 else -s)
     delta_out[:n_rows] = 0.0
     delta_in[:m] = 0.0
     for j in range(m):
@@ -117,7 +118,7 @@ def _targets(loss_kind, center, tables, negative, rng, rows, labels):
             rows[t] = tables[3][center, t]
             labels[t] = 1.0 - tables[4][center, t]
         return n
-    n = K._draw_targets(center, negative, tables[1], tables[2], rng, rows)
+    n = O.draw_targets(center, negative, tables[1], tables[2], rng, rows)
     labels[:n] = 0.0
     labels[0] = 1.0
     return n
@@ -129,7 +130,7 @@ def _sentence(loss_kind, shared, saturation, w_in, w_out, sent, n, tables, param
     rows, labels, grad_h, contexts, block = scratch
     loss, pairs = 0.0, 0
     for i in range(n):
-        b = K._below(rng, window)
+        b = O.below(rng, window)
         lo, hi = max(0, i - window + b), min(n, i + window - b + 1)
         if shared:
             m = 0
@@ -168,7 +169,7 @@ def train_variant(loss_kind, shared, saturation, w_in, w_out, ids, ends, sent_lo
     for s in range(sent_lo, sent_hi):
         start = ends[s - 1] if s > 0 else 0
         alpha = params[2] + (params[3] - params[2]) * (done / max(n_words, 1))
-        n = K._subsample(ids, start, ends[s], tables[0], rng, sent)
+        n = O.subsample(ids, start, ends[s], tables[0], rng, sent)
         l, c = _sentence(loss_kind, shared, saturation, w_in, w_out, sent, n, tables, params, alpha, rng, scratch)
         loss += l
         count += c

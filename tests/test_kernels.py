@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 from numpy.testing import assert_allclose
 
-from word2vec.training import kernels
+from word2vec.training import kernel_ops, kernels
 from word2vec.training import model
 from word2vec.text import vocab as vocab_mod
 
@@ -155,29 +155,29 @@ def test_negative_equal_to_target_is_skipped():
 
 def test_sigmoid_tables_are_accurate():
     x = np.linspace(-12, 12, 2001)
-    sig = np.array([kernels._sigmoid(v) for v in x])
-    logsig = np.array([kernels._log_sigmoid(v) for v in x])
+    sig = np.array([kernel_ops.sigmoid(v) for v in x])
+    logsig = np.array([kernel_ops.log_sigmoid(v) for v in x])
     assert_allclose(sig, model.sigmoid(x), atol=2e-7)
     assert_allclose(logsig, -np.logaddexp(0, -x), atol=2e-6, rtol=1e-6)
 
 
 def test_rng_is_deterministic_and_uniform():
-    state = np.array([kernels.seed_state(7)], np.uint64)
-    draws = np.array([kernels._uniform(state) for _ in range(20000)])
-    again = np.array([kernels.seed_state(7)], np.uint64)
-    assert kernels._uniform(again) == draws[0]
+    state = np.array([kernel_ops.seed_state(7)], np.uint64)
+    draws = np.array([kernel_ops.uniform(state) for _ in range(20000)])
+    again = np.array([kernel_ops.seed_state(7)], np.uint64)
+    assert kernel_ops.uniform(again) == draws[0]
     assert 0.0 <= draws.min() and draws.max() < 1.0
     assert abs(draws.mean() - 0.5) < 0.01
-    below = np.array([kernels._below(state, 5) for _ in range(20000)])
+    below = np.array([kernel_ops.below(state, 5) for _ in range(20000)])
     assert set(below.tolist()) == {0, 1, 2, 3, 4}
-    assert kernels.seed_state(1) != kernels.seed_state(2)
+    assert kernel_ops.seed_state(1) != kernel_ops.seed_state(2)
 
 
 def test_noise_sampling_follows_the_distribution():
     probs = vocab_mod.noise_distribution(np.array([100, 50, 10, 1, 1]), 0.75)
     threshold, alias = vocab_mod.alias_table(probs)
-    state = np.array([kernels.seed_state(3)], np.uint64)
-    draws = np.array([kernels._sample_noise(state, threshold, alias) for _ in range(100000)])
+    state = np.array([kernel_ops.seed_state(3)], np.uint64)
+    draws = np.array([kernel_ops.sample_noise(state, threshold, alias) for _ in range(100000)])
     assert_allclose(np.bincount(draws, minlength=5) / len(draws), probs, atol=0.005)
 
 
@@ -185,7 +185,7 @@ def test_subsampling_in_kernel_drops_frequent_words():
     keep = np.array([0.1, 1.0], np.float32)
     ids = np.array([0, 1] * 5000, np.int32)
     out = np.empty(len(ids), np.int32)
-    n = kernels._subsample(ids, 0, len(ids), keep, np.array([kernels.seed_state(5)], np.uint64), out)
+    n = kernel_ops.subsample(ids, 0, len(ids), keep, np.array([kernel_ops.seed_state(5)], np.uint64), out)
     kept = out[:n]
     assert (kept == 1).sum() == 5000
     assert abs((kept == 0).sum() / 5000 - 0.1) < 0.02

@@ -20,12 +20,12 @@ output layer is this module's own, so the two kernel families can change apart.
 import numpy as np
 from numba import njit
 
-from .kernels import LOSS_HS, LOSS_NEG, LOSS_SOFTMAX, _below, _log_sigmoid, _sample_noise, _sigmoid, _subsample
+from .kernel_ops import LOSS_HS, LOSS_NEG, LOSS_SOFTMAX, below, log_sigmoid, sample_noise, sigmoid, subsample
 
-_KERNEL = dict(nogil=True, fastmath=True, cache=True)
+JIT_OPTIONS = dict(nogil=True, fastmath=True, cache=True)
 
 
-@njit(**_KERNEL)
+@njit(**JIT_OPTIONS)
 def _gather(offsets, rows, word, bag, n):
     """Append word's input rows to bag[n:]; return the new length."""
     for t in range(offsets[word], offsets[word + 1]):
@@ -34,7 +34,7 @@ def _gather(offsets, rows, word, bag, n):
     return n
 
 
-@njit(**_KERNEL)
+@njit(**JIT_OPTIONS)
 def _hidden(w_in, bag, n, scale, h):
     """h = scale · Σ w_in[bag[:n]]."""
     h[:] = 0.0
@@ -46,7 +46,7 @@ def _hidden(w_in, bag, n, scale, h):
         h[k] *= scale
 
 
-@njit(**_KERNEL)
+@njit(**JIT_OPTIONS)
 def _spread(w_in, bag, n, grad_h):
     """Add the whole hidden gradient to every row in bag[:n] (a row listed twice gets it twice)."""
     for t in range(n):
@@ -55,7 +55,7 @@ def _spread(w_in, bag, n, grad_h):
             w_in[r, k] += grad_h[k]
 
 
-@njit(**_KERNEL)
+@njit(**JIT_OPTIONS)
 def _logistic_rows(h, grad_h, w_out, out_rows, labels, n, alpha, grads):
     """Binary logistic outputs on w_out[out_rows[:n]], all gradients at the old weights; the loss."""
     loss = 0.0
@@ -65,8 +65,8 @@ def _logistic_rows(h, grad_h, w_out, out_rows, labels, n, alpha, grads):
         s = np.float32(0.0)
         for k in range(dim):
             s += h[k] * w_out[r, k]
-        grads[i] = np.float32(alpha * (labels[i] - _sigmoid(s)))
-        loss -= _log_sigmoid(s if labels[i] > 0.5 else -s)
+        grads[i] = np.float32(alpha * (labels[i] - sigmoid(s)))
+        loss -= log_sigmoid(s if labels[i] > 0.5 else -s)
     for i in range(n):
         g, r = grads[i], out_rows[i]
         for k in range(dim):
@@ -78,7 +78,7 @@ def _logistic_rows(h, grad_h, w_out, out_rows, labels, n, alpha, grads):
     return loss
 
 
-@njit(**_KERNEL)
+@njit(**JIT_OPTIONS)
 def _softmax(h, grad_h, w_out, targets, k, scores, alpha):
     """Exact softmax of h against each of targets[:k], gradients at the old weights; the summed loss.
 
@@ -110,8 +110,8 @@ def _softmax(h, grad_h, w_out, targets, k, scores, alpha):
     return loss
 
 
-@njit(**_KERNEL)
-def _output(loss_kind, h, targets, k, w_out, tables, negative, alpha, rng, work):
+@njit(**JIT_OPTIONS)
+def output(loss_kind, h, targets, k, w_out, tables, negative, alpha, rng, work):
     """Train the output layer on h for each of targets[:k] at once (gradients at the old weights);
     grad_h gets −alpha · ∂loss/∂h. Returns the summed loss."""
     grad_h, scores, out_rows, labels, grads = work[1], work[2], work[3], work[4], work[5]
@@ -125,7 +125,7 @@ def _output(loss_kind, h, targets, k, w_out, tables, negative, alpha, rng, work)
             out_rows[n], labels[n] = target, 1.0
             n += 1
             for _ in range(negative):
-                noise = _sample_noise(rng, tables[1], tables[2])
+                noise = sample_noise(rng, tables[1], tables[2])
                 if noise != target:  # as the word kernels: the target is never its own negative
                     out_rows[n], labels[n] = noise, 0.0
                     n += 1
@@ -137,7 +137,7 @@ def _output(loss_kind, h, targets, k, w_out, tables, negative, alpha, rng, work)
     return _logistic_rows(h, grad_h, w_out, out_rows, labels, n, alpha, grads)
 
 
-@njit(**_KERNEL)
+@njit(**JIT_OPTIONS)
 def _sg_sentence(loss_kind, w_in, w_out, sent, n, tables, params, alpha, rng, work):
     """One step per center word: its subword mean predicts all its context words at once."""
     window, negative = params[0], params[1]
@@ -145,7 +145,7 @@ def _sg_sentence(loss_kind, w_in, w_out, sent, n, tables, params, alpha, rng, wo
     h, grad_h, bag, targets = work[0], work[1], work[6], work[7]
     loss, pairs = 0.0, 0
     for i in range(n):
-        b = _below(rng, window)  # dynamic window: effective size window - b
+        b = below(rng, window)  # dynamic window: effective size window - b
         k = 0
         for j in range(max(0, i - window + b), min(n, i + window - b + 1)):
             if j != i:
@@ -155,20 +155,20 @@ def _sg_sentence(loss_kind, w_in, w_out, sent, n, tables, params, alpha, rng, wo
             continue
         m = _gather(offsets, rows, sent[i], bag, 0)
         _hidden(w_in, bag, m, np.float32(1.0 / m), h)
-        loss += _output(loss_kind, h, targets, k, w_out, tables, negative, alpha, rng, work)
+        loss += output(loss_kind, h, targets, k, w_out, tables, negative, alpha, rng, work)
         _spread(w_in, bag, m, grad_h)
         pairs += k
     return loss, pairs
 
 
-@njit(**_KERNEL)
+@njit(**JIT_OPTIONS)
 def _cbow_sentence(loss_kind, w_in, w_out, sent, n, tables, params, alpha, rng, work):
     window, negative, cbow_mean = params[0], params[1], params[4]
     offsets, rows = tables[6], tables[7]
     h, grad_h, bag, targets = work[0], work[1], work[6], work[7]
     loss, predictions = 0.0, 0
     for i in range(n):
-        b = _below(rng, window)
+        b = below(rng, window)
         m = 0
         for j in range(max(0, i - window + b), min(n, i + window - b + 1)):
             if j != i:
@@ -177,13 +177,13 @@ def _cbow_sentence(loss_kind, w_in, w_out, sent, n, tables, params, alpha, rng, 
             continue
         _hidden(w_in, bag, m, np.float32(1.0 / m) if cbow_mean else np.float32(1.0), h)
         targets[0] = sent[i]
-        loss += _output(loss_kind, h, targets, 1, w_out, tables, negative, alpha, rng, work)
+        loss += output(loss_kind, h, targets, 1, w_out, tables, negative, alpha, rng, work)
         _spread(w_in, bag, m, grad_h)
         predictions += 1
     return loss, predictions
 
 
-@njit(**_KERNEL)
+@njit(**JIT_OPTIONS)
 def _workspace(loss_kind, dim, n_out, negative, depth, window, most_rows):
     """Scratch: (h, grad_h, softmax scores, output rows, labels, output gradients, input rows, targets)."""
     n_scores = n_out if loss_kind == LOSS_SOFTMAX else 1
@@ -193,7 +193,7 @@ def _workspace(loss_kind, dim, n_out, negative, depth, window, most_rows):
             np.empty(2 * window * most_rows, np.int64), np.empty(2 * window, np.int64))
 
 
-@njit(**_KERNEL)
+@njit(**JIT_OPTIONS)
 def _train(arch_cbow, loss_kind, w_in, w_out, ids, ends, sent_lo, sent_hi, tables, params, rng, tally):
     """Train on sentences [sent_lo, sent_hi); the learning rate falls linearly across them."""
     if sent_hi <= sent_lo:
@@ -214,7 +214,7 @@ def _train(arch_cbow, loss_kind, w_in, w_out, ids, ends, sent_lo, sent_hi, table
     for s in range(sent_lo, sent_hi):
         start = ends[s - 1] if s > 0 else 0
         alpha = alpha_start + (alpha_end - alpha_start) * (done / max(n_words, 1))
-        n = _subsample(ids, start, ends[s], tables[0], rng, sent)
+        n = subsample(ids, start, ends[s], tables[0], rng, sent)
         if arch_cbow:
             l, c = _cbow_sentence(loss_kind, w_in, w_out, sent, n, tables, params, alpha, rng, work)
         else:
@@ -227,32 +227,32 @@ def _train(arch_cbow, loss_kind, w_in, w_out, ids, ends, sent_lo, sent_hi, table
     tally[2] += done
 
 
-@njit(**_KERNEL)
+@njit(**JIT_OPTIONS)
 def train_subword_skipgram_neg(w_in, w_out, ids, ends, sent_lo, sent_hi, tables, params, rng, tally):
     _train(False, LOSS_NEG, w_in, w_out, ids, ends, sent_lo, sent_hi, tables, params, rng, tally)
 
 
-@njit(**_KERNEL)
+@njit(**JIT_OPTIONS)
 def train_subword_skipgram_hs(w_in, w_out, ids, ends, sent_lo, sent_hi, tables, params, rng, tally):
     _train(False, LOSS_HS, w_in, w_out, ids, ends, sent_lo, sent_hi, tables, params, rng, tally)
 
 
-@njit(**_KERNEL)
+@njit(**JIT_OPTIONS)
 def train_subword_skipgram_softmax(w_in, w_out, ids, ends, sent_lo, sent_hi, tables, params, rng, tally):
     _train(False, LOSS_SOFTMAX, w_in, w_out, ids, ends, sent_lo, sent_hi, tables, params, rng, tally)
 
 
-@njit(**_KERNEL)
+@njit(**JIT_OPTIONS)
 def train_subword_cbow_neg(w_in, w_out, ids, ends, sent_lo, sent_hi, tables, params, rng, tally):
     _train(True, LOSS_NEG, w_in, w_out, ids, ends, sent_lo, sent_hi, tables, params, rng, tally)
 
 
-@njit(**_KERNEL)
+@njit(**JIT_OPTIONS)
 def train_subword_cbow_hs(w_in, w_out, ids, ends, sent_lo, sent_hi, tables, params, rng, tally):
     _train(True, LOSS_HS, w_in, w_out, ids, ends, sent_lo, sent_hi, tables, params, rng, tally)
 
 
-@njit(**_KERNEL)
+@njit(**JIT_OPTIONS)
 def train_subword_cbow_softmax(w_in, w_out, ids, ends, sent_lo, sent_hi, tables, params, rng, tally):
     _train(True, LOSS_SOFTMAX, w_in, w_out, ids, ends, sent_lo, sent_hi, tables, params, rng, tally)
 

@@ -14,7 +14,7 @@ from ..errors import DataError, DivergenceError, Interrupted, W2VError
 from ..store import modeldir
 from ..text import corpus
 from ..text import vocab as vocab_mod
-from . import checkpoint, interrupts, kernels, subword_model
+from . import checkpoint, interrupts, kernel_ops, kernels, subword_model
 
 JOB_WORDS = 10_000  # words per kernel call: small enough to balance threads, large enough to amortize the call
 
@@ -112,7 +112,7 @@ def make_jobs(ends, job_words=JOB_WORDS):
 
 def thread_seed(seed, thread):
     """The RNG state of one thread, derived from the run's seed."""
-    return np.array([kernels.seed_state((seed << 16) + thread)], dtype=np.uint64)
+    return np.array([kernel_ops.seed_state((seed << 16) + thread)], dtype=np.uint64)
 
 
 @dataclass

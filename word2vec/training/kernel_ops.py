@@ -1,0 +1,206 @@
+"""The pieces every compiled kernel shares (numba): the RNG, the sigmoid tables, the output layers.
+
+Plain functions over arrays and scalars, compiled without the GIL: a xorshift RNG per thread,
+sigmoid and log-sigmoid read from tables, the three output layers (negative sampling, the
+Huffman tree of hierarchical softmax, the exact full softmax) that turn a hidden vector into a
+loss and a gradient, subsampling of a sentence and the draw of noise words. The sentence loops
+that call them are in `kernels` (words) and `kernels_subword` (fastText's subwords).
+"""
+
+import numpy as np
+from numba import njit
+
+LOSS_NEG, LOSS_HS, LOSS_SOFTMAX = 0, 1, 2
+JIT_OPTIONS = dict(nogil=True, fastmath=True, cache=True)
+_U12, _U25, _U27 = np.uint64(12), np.uint64(25), np.uint64(27)
+_MULT = np.uint64(0x2545F4914F6CDD1D)
+_U11, _U32 = np.uint64(11), np.uint64(32)
+
+# sigmoid and log-sigmoid are read from tables over [-MAX_EXP, MAX_EXP] with linear
+# interpolation (error < 1e-7); outside that range they are computed exactly.
+MAX_EXP = 8.0
+TABLE_SIZE = 4096
+_GRID = np.linspace(-MAX_EXP, MAX_EXP, TABLE_SIZE + 1)
+SIGMOID_TABLE = (1.0 / (1.0 + np.exp(-_GRID))).astype(np.float32)
+LOG_SIGMOID_TABLE = (-np.logaddexp(0.0, -_GRID)).astype(np.float32)
+_SCALE = TABLE_SIZE / (2.0 * MAX_EXP)
+
+
+@njit(nogil=True, cache=True)
+def seed_state(seed):
+    """A nonzero xorshift64* state from an integer seed (splitmix64 finalizer)."""
+    z = np.uint64(seed) + np.uint64(0x9E3779B97F4A7C15)
+    z = (z ^ (z >> np.uint64(30))) * np.uint64(0xBF58476D1CE4E5B9)
+    z = (z ^ (z >> np.uint64(27))) * np.uint64(0x94D049BB133111EB)
+    z = z ^ (z >> np.uint64(31))
+    return z if z != np.uint64(0) else np.uint64(1)
+
+
+@njit(**JIT_OPTIONS)
+def next(rng):
+    x = rng[0]
+    x ^= x >> _U12
+    x ^= x << _U25
+    x ^= x >> _U27
+    rng[0] = x
+    return x * _MULT
+
+
+@njit(**JIT_OPTIONS)
+def uniform(rng):
+    return np.float64(next(rng) >> _U11) * (1.0 / 9007199254740992.0)
+
+
+@njit(**JIT_OPTIONS)
+def below(rng, n):
+    """A uniform integer in [0, n)."""
+    return np.int64(((next(rng) >> _U32) * np.uint64(n)) >> _U32)
+
+
+@njit(**JIT_OPTIONS)
+def sample_noise(rng, threshold, alias):
+    i = below(rng, len(threshold))
+    return i if uniform(rng) < threshold[i] else alias[i]
+
+
+@njit(**JIT_OPTIONS)
+def sigmoid(x):
+    if x <= -MAX_EXP or x >= MAX_EXP:
+        return 1.0 / (1.0 + np.exp(-x))
+    pos = (x + MAX_EXP) * _SCALE
+    i = int(pos)
+    frac = pos - i
+    return SIGMOID_TABLE[i] + frac * (SIGMOID_TABLE[i + 1] - SIGMOID_TABLE[i])
+
+
+@njit(**JIT_OPTIONS)
+def log_sigmoid(x):
+    if x >= MAX_EXP:
+        return -np.log1p(np.exp(-x))
+    if x <= -MAX_EXP:
+        return x - np.log1p(np.exp(x))
+    pos = (x + MAX_EXP) * _SCALE
+    i = int(pos)
+    frac = pos - i
+    return LOG_SIGMOID_TABLE[i] + frac * (LOG_SIGMOID_TABLE[i + 1] - LOG_SIGMOID_TABLE[i])
+
+
+@njit(**JIT_OPTIONS)
+def score(h, w_out, row):
+    s = np.float32(0.0)
+    for k in range(h.shape[0]):
+        s += h[k] * w_out[row, k]
+    return s
+
+
+@njit(**JIT_OPTIONS)
+def apply(h, grad_h, w_out, rows, grads, n):
+    """grad_h += Σ g_i w_out[row_i] at the old weights, then w_out[row_i] += g_i h."""
+    dim = h.shape[0]
+    for i in range(n):
+        g, r = grads[i], rows[i]  # locals: LLVM cannot prove the arrays don't alias
+        for k in range(dim):
+            grad_h[k] += g * w_out[r, k]
+    for i in range(n):
+        g, r = grads[i], rows[i]
+        for k in range(dim):
+            w_out[r, k] += g * h[k]
+
+
+@njit(**JIT_OPTIONS)
+def logistic(s, label, alpha, grads, i):
+    """Gradient step size of one logistic output into grads[i]; return its loss."""
+    grads[i] = np.float32(alpha * (label - sigmoid(s)))
+    return -log_sigmoid(s if label > 0.5 else -s)
+
+
+@njit(**JIT_OPTIONS)
+def output_neg(h, grad_h, w_out, target, negative, threshold, alias, alpha, rng, rows, grads):
+    """The target and `negative` noise words; all gradients taken at the old weights."""
+    rows[0] = target
+    loss = logistic(score(h, w_out, target), 1.0, alpha, grads, 0)
+    n = 1
+    for _ in range(negative):
+        noise = sample_noise(rng, threshold, alias)
+        if noise == target:  # as the C tool and gensim: the target is never its own negative
+            continue
+        rows[n] = noise
+        loss += logistic(score(h, w_out, noise), 0.0, alpha, grads, n)
+        n += 1
+    apply(h, grad_h, w_out, rows, grads, n)
+    return loss
+
+
+@njit(**JIT_OPTIONS)
+def output_hs(h, grad_h, w_out, target, points, codes, lengths, alpha, rows, grads):
+    loss = 0.0
+    n = lengths[target]
+    for i in range(n):
+        rows[i] = points[target, i]
+        loss += logistic(score(h, w_out, rows[i]), 1.0 - codes[target, i], alpha, grads, i)
+    apply(h, grad_h, w_out, rows, grads, n)
+    return loss
+
+
+@njit(**JIT_OPTIONS)
+def output_softmax(h, grad_h, w_out, target, scores, alpha):
+    """Exact full softmax over all W output vectors."""
+    n_words, dim = w_out.shape
+    top = -np.inf
+    target_score = 0.0
+    for w in range(n_words):
+        s = np.float64(0.0)
+        for k in range(dim):
+            s += h[k] * w_out[w, k]
+        scores[w] = s
+        top = max(top, s)
+        if w == target:
+            target_score = s
+    total = 0.0
+    for w in range(n_words):
+        scores[w] = np.exp(scores[w] - top)
+        total += scores[w]
+    loss = np.log(total) + top - target_score
+    for w in range(n_words):
+        g = np.float32(alpha * ((1.0 if w == target else 0.0) - scores[w] / total))
+        for k in range(dim):
+            grad_h[k] += g * w_out[w, k]
+            w_out[w, k] += g * h[k]
+    return loss
+
+
+@njit(**JIT_OPTIONS)
+def output(loss_kind, h, target, w_out, tables, negative, alpha, rng, work):
+    """Train the output layer on hidden vector h for `target`; add d(loss)·(-alpha) to grad_h."""
+    grad_h, scores, rows, grads = work[1], work[2], work[3], work[4]
+    if loss_kind == LOSS_NEG:
+        return output_neg(h, grad_h, w_out, target, negative, tables[1], tables[2], alpha, rng, rows, grads)
+    if loss_kind == LOSS_HS:
+        return output_hs(h, grad_h, w_out, target, tables[3], tables[4], tables[5], alpha, rows, grads)
+    return output_softmax(h, grad_h, w_out, target, scores, alpha)
+
+
+@njit(**JIT_OPTIONS)
+def subsample(ids, start, end, keep, rng, out):
+    """Copy ids[start:end] into `out`, dropping frequent words at random; return the count."""
+    n = 0
+    for t in range(start, end):
+        w = ids[t]
+        if keep[w] < 1.0 and uniform(rng) >= keep[w]:
+            continue
+        out[n] = w
+        n += 1
+    return n
+
+
+@njit(**JIT_OPTIONS)
+def draw_targets(center, negative, threshold, alias, rng, rows):
+    """rows[0] = center, then up to `negative` noise words (never the center); return the count."""
+    rows[0] = center
+    n = 1
+    for _ in range(negative):
+        noise = sample_noise(rng, threshold, alias)
+        if noise != center:  # as the C tool and gensim: the target is never its own negative
+            rows[n] = noise
+            n += 1
+    return n
