@@ -1,7 +1,6 @@
 """The training loop: read and encode the corpus, run the kernels on threads, save the model."""
 
 import os
-import sys
 import threading
 import time
 from dataclasses import dataclass, field
@@ -15,6 +14,7 @@ from ..store import modeldir
 from ..text import corpus
 from ..text import vocab as vocab_mod
 from . import checkpoint, interrupts, kernel_ops, kernels, subword_model
+from .reporting import Reporter
 
 JOB_WORDS = 10_000  # words per kernel call: small enough to balance threads, large enough to amortize the call
 
@@ -28,29 +28,6 @@ class Corpus:
     ends: np.ndarray
     raw_tokens: int
     bad_bytes: int = 0
-
-
-@dataclass
-class Reporter:
-    """Where the loop reports (stderr): a line logger, a progress bar, and a hook per finished epoch.
-
-    `bar_factory(total, initial)` replaces the tqdm bar (the CLI's plain lines when stderr is a file);
-    `on_epoch(record, epochs, elapsed)` gets each epoch's metrics.json record and the seconds so far.
-    """
-
-    progress: bool = False
-    log: callable = field(default=lambda message: print(message, file=sys.stderr))
-    bar_factory: callable = None
-    on_epoch: callable = None
-
-    def bar(self, total, initial):
-        """A progress bar over `total` words, of which `initial` are done (disabled unless `progress`)."""
-        if self.progress and self.bar_factory is not None:
-            return self.bar_factory(total, initial)
-        from tqdm import tqdm
-
-        return tqdm(total=total, initial=initial, unit="w", unit_scale=True, disable=not self.progress,
-                    file=sys.stderr, desc="training", dynamic_ncols=True, smoothing=0.1)
 
 
 def read_corpus(paths, config, workdir, vocab=None):
