@@ -1,7 +1,7 @@
 """Store: the file formats (the C tool's text and binary, vocab.tsv, .npy, projector) and the model directory.
 
 Modules: `read_vectors` and `write_vectors` (the C tool's formats; the projector's TSV),
-`tables` (vocab.tsv and .npy), `modeldir` (the model directory: ownership checks, the run
+`tables` (vocab.tsv and .npy), `fasttext_bin` (fastText's .bin, version 12), `modeldir` (the model directory: ownership checks, the run
 lock, staged saves swapped in atomically). Single-file atomic writes live one layer down, in
 `word2vec.fileio`, because reading text uses that module too.
 """
