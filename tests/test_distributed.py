@@ -24,7 +24,7 @@ def run(args, env=None):
 @pytest.fixture(scope="module")
 def scheduler():
     """The address of one LocalCluster of 2 single-threaded worker processes, shared by the module."""
-    with distributed.LocalCluster(n_workers=2, threads_per_worker=1, processes=True, dashboard_address=None,
+    with distributed.LocalCluster(n_workers=2, threads_per_worker=1, processes=True, dashboard_address=":0",
                                   silence_logs=50) as cluster:
         yield cluster.scheduler_address
 
@@ -137,7 +137,7 @@ def test_file_urls_and_globs_and_memory_urls(scheduler, tmp_path, write_corpus):
     with fsspec.open("memory://w2v-test/corpus.txt", "wb") as handle:
         handle.write(b"a b b\nb c\n")
     with distributed.LocalCluster(n_workers=2, threads_per_worker=1, processes=False,
-                                  dashboard_address=None) as cluster:
+                                  dashboard_address=":0") as cluster:
         result = run(["vocab", "memory://w2v-test/corpus.txt", "--cluster", cluster.scheduler_address])
     assert (result.exit_code, result.output) == (0, expected)
 
@@ -148,3 +148,66 @@ def test_a_missing_file_and_stdin_are_one_line(scheduler, tmp_path):
     assert result.output == f"Error: {tmp_path / 'nope*.txt'}: no such file (or no file matches the pattern)\n"
     result = run(["vocab", "-", "--cluster", scheduler])
     assert result.exit_code == 1 and result.output.startswith("Error: a cluster's workers read the corpus")
+
+
+DEMO = str(__import__("pathlib").Path(__file__).resolve().parents[1] / "data" / "demo_corpus.txt")
+DEMO_CONFIG = str(__import__("pathlib").Path(__file__).resolve().parents[1] / "configs" / "demo.yaml")
+
+
+@pytest.mark.parametrize("arch,loss,extra", [
+    ("skipgram", "neg", ["--set", "train.sync_words=50000"]),
+    ("cbow", "hs", ["--epochs", "2"]),
+    ("skipgram", "softmax", ["--epochs", "1"]),
+])
+def test_training_on_the_cluster_saves_a_model_as_a_local_run_does(scheduler, tmp_path, arch, loss, extra):
+    output = tmp_path / "model"
+    result = run(["train", DEMO, "--config", DEMO_CONFIG, "-o", str(output), "--cluster", scheduler,
+                  "--arch", arch, "--loss", loss, *extra])
+    assert result.exit_code == 0, result.output
+    assert {p.name for p in output.iterdir()} >= {"vectors.npy", "vocab.tsv", "config.yaml", "metrics.json",
+                                                  "vectors.bin", "vectors.txt", "w_out.npy"}
+    metrics = json.loads((output / "metrics.json").read_text())
+    assert metrics["workers"] == 2
+    epoch = metrics["epochs"][-1]
+    assert epoch["rounds"] >= 1 and epoch["bytes_per_round"] > 0 and epoch["sync_seconds"] >= 0
+    if arch == "skipgram" and loss == "neg":
+        assert epoch["rounds"] == 5  # 430k tokens, 50k words a worker a round
+        total = metrics["analogy"]["sections"][-1]
+        assert total["section"] == "total" and total["accuracy"] > 0.8, total
+
+
+def test_topic_words_find_their_neighbours(scheduler, tmp_path, write_corpus):
+    from word2vec import api
+
+    rng = np.random.default_rng(0)
+    topics = [[f"t{t}w{i}" for i in range(8)] for t in range(4)]
+    lines = [" ".join(rng.choice(topics[rng.integers(4)], 12)) for _ in range(3000)]
+    path = write_corpus("\n".join(lines) + "\n")
+    output = tmp_path / "model"
+    result = run(["train", str(path), "-o", str(output), "--cluster", scheduler, "--dim", "20",
+                  "--epochs", "3", "--min-count", "1", "--sample", "0", "--set", "train.sync_words=10000"])
+    assert result.exit_code == 0, result.output
+    model = api.load_model(str(output))
+    for topic in topics:
+        neighbours = [word for word, _ in model.most_similar(topic[0], topn=5)]
+        assert all(word in topic for word in neighbours), (topic[0], neighbours)
+
+
+def test_cluster_training_refuses_what_it_cannot_do_in_one_line(scheduler, tmp_path):
+    result = run(["train", DEMO, "-o", str(tmp_path / "m"), "--cluster", scheduler, "--set", "model.maxn=5"])
+    assert result.exit_code == 1
+    assert result.output.splitlines() == ["Error: --cluster does not train subword models yet (model.maxn > 0); "
+                                          "train them without --cluster, or set model.maxn=0"]
+    result = run(["train", "--resume", str(tmp_path / "m"), "--cluster", scheduler])
+    assert result.exit_code == 2 and "--cluster does not resume or continue runs yet" in result.output
+    assert not (tmp_path / "m").exists()
+
+
+def test_average_takes_the_mean_over_the_workers_that_touched_a_row():
+    from word2vec.distributed.rounds import average
+
+    a = (np.array([3, 1], np.int32), np.array([[1.0, 1.0], [2.0, 2.0]], np.float32))
+    b = (np.array([1, 5], np.int32), np.array([[4.0, 0.0], [3.0, 3.0]], np.float32))
+    rows, deltas = average([a, b])
+    assert rows.tolist() == [1, 3, 5]
+    np.testing.assert_allclose(deltas, [[3.0, 1.0], [1.0, 1.0], [3.0, 3.0]])

@@ -75,6 +75,8 @@ class TrainConfig:
     seed: int = _spec(1, "seed of the weights and of every thread's RNG", minimum=0, maximum=2**32 - 1)
     checkpoint_every: float = _spec(600.0, "seconds between checkpoints; 0 = only on interrupt",
                                     minimum=0.0, maximum=365 * 86400.0)
+    sync_words: int = _spec(1_000_000, "with --cluster: words each worker trains between two syncs",
+                            minimum=10_000, maximum=10**9)
 
 
 @dataclass(frozen=True)

@@ -54,7 +54,7 @@ def connect(address, log=None):
                 log(f"starting a local cluster of {target} worker process{'es' if target > 1 else ''} "
                     f"× {threads} thread{'s' if threads > 1 else ''}…")
             with LocalCluster(n_workers=target, threads_per_worker=threads, processes=True,
-                              dashboard_address=None, silence_logs=logging.ERROR) as cluster, Client(cluster) as client:
+                              dashboard_address=":0", silence_logs=logging.ERROR) as cluster, Client(cluster) as client:
                 yield client
             return
         try:
