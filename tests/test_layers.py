@@ -19,7 +19,7 @@ LAYERS = {
     "config": 2,
     "text": 3, "store": 3,
     "training": 4, "query": 4,
-    "api": 5,
+    "api": 5, "distributed": 5,
     "cli": 6,
     "__init__": 7, "__main__": 7,
 }

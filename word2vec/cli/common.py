@@ -230,3 +230,9 @@ def read_data(path, parse):
     if not isinstance(data, dict):
         raise DataError(f"{path}: expected a mapping of keys to values")
     return data
+
+
+cluster_option = click.option(
+    "--cluster", metavar="ADDRESS", envvar="W2V_CLUSTER", show_envvar=True,
+    help="Run on a Dask cluster: tcp://HOST:PORT (a running scheduler), local:N or local:NxT "
+         "(N worker processes of T threads here); needs the dask extra.")

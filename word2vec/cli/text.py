@@ -9,7 +9,7 @@ import numpy as np
 from .. import store
 from ..errors import DataError
 from ..fileio import open_output
-from .common import quiet_option, warn, write_lines
+from .common import cluster_option, quiet_option, warn, write_lines
 
 
 @click.command()
@@ -21,8 +21,9 @@ from .common import quiet_option, warn, write_lines
 @click.option("--merge", is_flag=True, help="CORPUS files are word<TAB>count shards: add up their counts.")
 @click.option("--output", "-o", default="-", show_default=True, metavar="FILE",
               help="Write the rows here (atomically; .gz/.bz2/.xz compress) instead of stdout.")
+@cluster_option
 @quiet_option
-def vocab(corpus, min_count, max_size, lowercase, merge, output, quiet):
+def vocab(corpus, min_count, max_size, lowercase, merge, output, cluster, quiet):
     """Count the words of CORPUS files (`-` or none: stdin); print word<TAB>count.
 
     Rows are sorted by count, most frequent first, then by word. Words are split
@@ -34,11 +35,18 @@ def vocab(corpus, min_count, max_size, lowercase, merge, output, quiet):
     ls part-* | xargs -P 4 -I{} sh -c 'w2v vocab {} > {}.tsv'
     w2v vocab --merge part-*.tsv --min-count 5 > vocab.tsv
     w2v train part-* --vocab vocab.tsv
+
+    With --cluster the workers count the files (paths, globs or URLs such as s3://…) block by block.
     """
     from ..text import vocab as vocab_mod
 
     paths = list(corpus) or ["-"]
-    words, counts = _merge_shards(paths, lowercase) if merge else _count_words(paths, lowercase, quiet)
+    if cluster and merge:
+        raise click.UsageError("--merge adds up shards on this machine; drop --cluster")
+    if cluster:
+        words, counts = _count_on_cluster(paths, lowercase, cluster, quiet)
+    else:
+        words, counts = _merge_shards(paths, lowercase) if merge else _count_words(paths, lowercase, quiet)
     if not words or counts.sum() == 0:
         raise DataError("the corpus is empty: no tokens were found")
     if counts.max() < min_count:
@@ -60,6 +68,21 @@ def _count_words(paths, lowercase, quiet):
     if not quiet:
         corpus_mod.warn_bad_bytes(scan.bad_bytes, warn)
     return scan.words, scan.counts
+
+
+def _count_on_cluster(paths, lowercase, address, quiet):
+    """The counts of the files made by the workers of the cluster at `address`: (words, int64 counts)."""
+    from ..distributed import connect, vocab as cluster_vocab
+    from ..text import corpus as corpus_mod
+
+    log = (lambda message: None) if quiet else warn
+    with connect.connect(address, log) as client:
+        words, counts, table = cluster_vocab.count_words(client, paths, lowercase)
+    corpus_mod.warn_bad_bytes(table.bad_bytes, log)
+    note = cluster_vocab.pruning_note(table)
+    if note:
+        log(note)
+    return words, counts
 
 
 def _merge_shards(paths, lowercase):

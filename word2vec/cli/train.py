@@ -6,7 +6,7 @@ import click
 
 from .. import config as config_mod
 from ..errors import ConfigError
-from .common import quiet_option, train_reporter, warn
+from .common import cluster_option, quiet_option, train_reporter, warn
 
 SHORTHANDS = (
     ("--dim", "model.vector_size", int, "N"), ("--epochs", "train.epochs", int, "N"),
@@ -50,8 +50,10 @@ def shorthand_overrides(values, assignments):
               help="Continue training the model directory MODEL on CORPUS (its config, changed by the options given).")
 @click.option("--progress", is_flag=True, help="Show progress even when stderr is not a terminal.")
 @shorthand_options
+@cluster_option
 @quiet_option
-def train(corpus, config_path, assignments, output, vocab_path, resume_dir, init_dir, progress, quiet, **shorthands):
+def train(corpus, config_path, assignments, output, vocab_path, resume_dir, init_dir, progress, cluster, quiet,
+          **shorthands):
     """Train vectors on CORPUS files (`-` is stdin; .gz, .bz2 and .xz are read transparently).
 
     Each config key is set by, from weakest to strongest: its default, --config FILE,
@@ -66,6 +68,9 @@ def train(corpus, config_path, assignments, output, vocab_path, resume_dir, init
 
     `--init MODEL` continues a finished model on more text: new words join, counts add up,
     the learning rate restarts at train.alpha; arch, loss and vector_size must stay.
+
+    `--cluster ADDRESS` counts, encodes and trains on a Dask cluster: CORPUS may be globs and
+    URLs (s3://…), each worker reads its own blocks, and the replicas sync every train.sync_words words.
     """
     from .. import api
     from ..training import loop as train_mod
@@ -73,6 +78,8 @@ def train(corpus, config_path, assignments, output, vocab_path, resume_dir, init
     reporter = train_reporter(quiet, progress)
     hooks = api.evaluation_hooks(reporter)
     overrides = shorthand_overrides(shorthands, assignments)
+    if cluster and (resume_dir or init_dir):
+        raise click.UsageError("--cluster does not resume or continue runs yet; drop --resume or --init")
     if resume_dir:
         if config_path or assignments or vocab_path or overrides:
             raise click.UsageError("--resume takes the config and vocabulary from the checkpoint; "
@@ -94,7 +101,12 @@ def train(corpus, config_path, assignments, output, vocab_path, resume_dir, init
         config = config.with_overrides(overrides) if overrides else config
         vocab = train_mod.load_vocab(vocab_path) if vocab_path else None
         inputs = [path for path in (config_path, vocab_path) if path]
-        _, _, metrics = train_mod.train(list(corpus), config, output, reporter, vocab, hooks, inputs)
+        if cluster:
+            from ..distributed import rounds
+
+            _, _, metrics = rounds.train(list(corpus), config, output, cluster, reporter, vocab, hooks, inputs)
+        else:
+            _, _, metrics = train_mod.train(list(corpus), config, output, reporter, vocab, hooks, inputs)
     if not quiet:
         warn(f"wrote {output}/ (mean loss {metrics['epochs'][-1]['loss']:.4f} in the last epoch)")
 

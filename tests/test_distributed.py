@@ -1,0 +1,213 @@
+"""The Dask cluster: addresses, corpora by URL, counting on the workers, training in synchronous rounds."""
+
+import json
+import subprocess
+import sys
+import textwrap
+
+import numpy as np
+import pytest
+from click.testing import CliRunner
+
+from word2vec.cli import cli
+
+distributed = pytest.importorskip("distributed", reason="the dask extra is not installed (pip install -e '.[dask]')")
+pytest.importorskip("fsspec", reason="the dask extra is not installed (pip install -e '.[dask]')")
+
+from word2vec.distributed import connect, vocab as cluster_vocab  # noqa: E402
+
+
+def run(args, env=None):
+    return CliRunner().invoke(cli, args, env=env)
+
+
+@pytest.fixture(scope="module")
+def scheduler():
+    """The address of one LocalCluster of 2 single-threaded worker processes, shared by the module."""
+    with distributed.LocalCluster(n_workers=2, threads_per_worker=1, processes=True, dashboard_address=":0",
+                                  silence_logs=50) as cluster:
+        yield cluster.scheduler_address
+
+
+MIXED = ("the cat sat on the mat\n  the dog\tsat\r\n\n\u00c9cole \u00e9cole x\xa0y\u2028z\n" * 7
+         + "a " * 1200 + "\nlast line without newline").encode() + b" \xff\xfe bad\n"
+
+
+def test_nothing_of_dask_is_imported_without_a_cluster(tmp_path):
+    code = textwrap.dedent("""
+        import sys
+        import word2vec, word2vec.api
+        from word2vec.cli import cli
+        from click.testing import CliRunner
+        result = CliRunner().invoke(cli, ["vocab", sys.argv[1]])
+        assert result.exit_code == 0, result.output
+        loaded = sorted(m for m in sys.modules if m.split(".")[0] in ("dask", "distributed", "fsspec"))
+        print(loaded)
+    """)
+    corpus = tmp_path / "c.txt"
+    corpus.write_text("a b c\n")
+    out = subprocess.run([sys.executable, "-c", code, str(corpus)], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "[]"
+
+
+def test_a_missing_extra_gets_one_line_with_the_fix(tmp_path):
+    code = textwrap.dedent("""
+        import sys
+        sys.modules["distributed"] = None  # as if it were not installed
+        from word2vec.cli import main
+        sys.argv = ["w2v", "vocab", sys.argv[1], "--cluster", "local:1"]
+        main()
+    """)
+    corpus = tmp_path / "c.txt"
+    corpus.write_text("a b c\n")
+    out = subprocess.run([sys.executable, "-c", code, str(corpus)], capture_output=True, text=True)
+    assert out.returncode == 1
+    assert out.stderr == ("Error: --cluster needs the dask extra (distributed is not installed); "
+                          "install it with: pip install dask distributed fsspec\n")
+
+
+@pytest.mark.parametrize("address", ["bogus", "local:", "local:0", "local:2x0", "local:2y3", "tcp:/x"])
+def test_a_bad_address_is_one_line_and_exit_2(write_corpus, address):
+    result = run(["vocab", str(write_corpus("a b\n")), "--cluster", address])
+    assert result.exit_code == 2
+    lines = result.output.splitlines()
+    assert len(lines) == 1 and lines[0].startswith("Error: --cluster ")
+
+
+def test_the_address_can_come_from_the_environment(write_corpus):
+    result = run(["vocab", str(write_corpus("a b\n"))], env={"W2V_CLUSTER": "nonsense"})
+    assert result.exit_code == 2 and "'nonsense' is not a cluster address" in result.output
+
+
+def test_an_unreachable_scheduler_is_one_line_quickly(write_corpus):
+    result = run(["vocab", str(write_corpus("a b\n")), "--cluster", "tcp://127.0.0.1:9"])
+    assert result.exit_code == 1
+    assert result.output.splitlines() == [
+        "Error: cannot reach the Dask scheduler at tcp://127.0.0.1:9 (Timed out trying to connect to "
+        "tcp://127.0.0.1:9 after 5 s); start it with `dask scheduler` and workers with "
+        "`dask worker tcp://127.0.0.1:9`, or check the address"]
+
+
+def test_parse_address():
+    assert connect.parse_address("local:3") == ("local", 3, 1)
+    assert connect.parse_address("local:2x4") == ("local", 2, 4)
+    assert connect.parse_address("tcp://10.0.0.1:8786") == ("remote", "tcp://10.0.0.1:8786", None)
+
+
+@pytest.mark.parametrize("suffix", ["", ".gz", ".bz2", ".xz"])
+def test_cluster_counts_print_exactly_what_a_local_count_prints(scheduler, write_corpus, suffix):
+    path = str(write_corpus(MIXED, suffix))
+    local = run(["vocab", path, "--lowercase"])
+    assert local.exit_code == 0
+    on_cluster = run(["vocab", path, "--lowercase", "--cluster", scheduler])
+    assert on_cluster.exit_code == 0, on_cluster.output
+    assert on_cluster.output == local.output
+
+
+def test_small_blocks_count_as_one_pass_does(scheduler, write_corpus):
+    from word2vec.text import corpus
+
+    path = write_corpus(MIXED)
+    with distributed.Client(scheduler) as client:
+        words, counts, table = cluster_vocab.count_words(client, [str(path)], block_bytes=97)
+    scan = corpus.scan([str(path)], str(path.parent))
+    assert dict(zip(words, counts.tolist())) == dict(zip(scan.words, scan.counts.tolist()))
+    assert table.bad_bytes == scan.bad_bytes == 2 and table.pruned_words == 0
+
+
+def test_pruning_keeps_the_table_bounded_and_is_reported(scheduler, write_corpus):
+    text = "".join(f"common rare{i}\n" for i in range(300))
+    path = write_corpus(text)
+    with distributed.Client(scheduler) as client:
+        words, counts, table = cluster_vocab.count_words(client, [str(path)], max_words=50, block_bytes=200)
+    assert dict(zip(words, counts.tolist())) == {"common": 300}
+    assert table.pruned_words > 0
+    assert "rare word entries were pruned" in cluster_vocab.pruning_note(table)
+
+
+def test_file_urls_and_globs_and_memory_urls(scheduler, tmp_path, write_corpus):
+    import fsspec
+
+    write_corpus("a b b\n", name="part1.txt")
+    write_corpus("b c\n", name="part2.txt")
+    expected = "b\t3\na\t1\nc\t1\n"
+    result = run(["vocab", f"file://{tmp_path}/part*.txt", "--cluster", scheduler])
+    assert (result.exit_code, result.output) == (0, expected)
+    # memory:// lives in one process, so the workers must share it: a cluster of threads in this process
+    with fsspec.open("memory://w2v-test/corpus.txt", "wb") as handle:
+        handle.write(b"a b b\nb c\n")
+    with distributed.LocalCluster(n_workers=2, threads_per_worker=1, processes=False,
+                                  dashboard_address=":0") as cluster:
+        result = run(["vocab", "memory://w2v-test/corpus.txt", "--cluster", cluster.scheduler_address])
+    assert (result.exit_code, result.output) == (0, expected)
+
+
+def test_a_missing_file_and_stdin_are_one_line(scheduler, tmp_path):
+    result = run(["vocab", str(tmp_path / "nope*.txt"), "--cluster", scheduler])
+    assert result.exit_code == 1
+    assert result.output == f"Error: {tmp_path / 'nope*.txt'}: no such file (or no file matches the pattern)\n"
+    result = run(["vocab", "-", "--cluster", scheduler])
+    assert result.exit_code == 1 and result.output.startswith("Error: a cluster's workers read the corpus")
+
+
+DEMO = str(__import__("pathlib").Path(__file__).resolve().parents[1] / "data" / "demo_corpus.txt")
+DEMO_CONFIG = str(__import__("pathlib").Path(__file__).resolve().parents[1] / "configs" / "demo.yaml")
+
+
+@pytest.mark.parametrize("arch,loss,extra", [
+    ("skipgram", "neg", ["--set", "train.sync_words=50000"]),
+    ("cbow", "hs", ["--epochs", "2"]),
+    ("skipgram", "softmax", ["--epochs", "1"]),
+])
+def test_training_on_the_cluster_saves_a_model_as_a_local_run_does(scheduler, tmp_path, arch, loss, extra):
+    output = tmp_path / "model"
+    result = run(["train", DEMO, "--config", DEMO_CONFIG, "-o", str(output), "--cluster", scheduler,
+                  "--arch", arch, "--loss", loss, *extra])
+    assert result.exit_code == 0, result.output
+    assert {p.name for p in output.iterdir()} >= {"vectors.npy", "vocab.tsv", "config.yaml", "metrics.json",
+                                                  "vectors.bin", "vectors.txt", "w_out.npy"}
+    metrics = json.loads((output / "metrics.json").read_text())
+    assert metrics["workers"] == 2
+    epoch = metrics["epochs"][-1]
+    assert epoch["rounds"] >= 1 and epoch["bytes_per_round"] > 0 and epoch["sync_seconds"] >= 0
+    if arch == "skipgram" and loss == "neg":
+        assert epoch["rounds"] == 5  # 430k tokens, 50k words a worker a round
+        total = metrics["analogy"]["sections"][-1]
+        assert total["section"] == "total" and total["accuracy"] > 0.8, total
+
+
+def test_topic_words_find_their_neighbours(scheduler, tmp_path, write_corpus):
+    from word2vec import api
+
+    rng = np.random.default_rng(0)
+    topics = [[f"t{t}w{i}" for i in range(8)] for t in range(4)]
+    lines = [" ".join(rng.choice(topics[rng.integers(4)], 12)) for _ in range(3000)]
+    path = write_corpus("\n".join(lines) + "\n")
+    output = tmp_path / "model"
+    result = run(["train", str(path), "-o", str(output), "--cluster", scheduler, "--dim", "20",
+                  "--epochs", "3", "--min-count", "1", "--sample", "0", "--set", "train.sync_words=10000"])
+    assert result.exit_code == 0, result.output
+    model = api.load_model(str(output))
+    for topic in topics:
+        neighbours = [word for word, _ in model.most_similar(topic[0], topn=5)]
+        assert all(word in topic for word in neighbours), (topic[0], neighbours)
+
+
+def test_cluster_training_refuses_what_it_cannot_do_in_one_line(scheduler, tmp_path):
+    result = run(["train", DEMO, "-o", str(tmp_path / "m"), "--cluster", scheduler, "--set", "model.maxn=5"])
+    assert result.exit_code == 1
+    assert result.output.splitlines() == ["Error: --cluster does not train subword models yet (model.maxn > 0); "
+                                          "train them without --cluster, or set model.maxn=0"]
+    result = run(["train", "--resume", str(tmp_path / "m"), "--cluster", scheduler])
+    assert result.exit_code == 2 and "--cluster does not resume or continue runs yet" in result.output
+    assert not (tmp_path / "m").exists()
+
+
+def test_average_takes_the_mean_over_the_workers_that_touched_a_row():
+    from word2vec.distributed.rounds import average
+
+    a = (np.array([3, 1], np.int32), np.array([[1.0, 1.0], [2.0, 2.0]], np.float32))
+    b = (np.array([1, 5], np.int32), np.array([[4.0, 0.0], [3.0, 3.0]], np.float32))
+    rows, deltas = average([a, b])
+    assert rows.tolist() == [1, 3, 5]
+    np.testing.assert_allclose(deltas, [[3.0, 1.0], [1.0, 1.0], [3.0, 3.0]])

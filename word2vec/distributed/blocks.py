@@ -1,0 +1,104 @@
+"""The corpus as blocks: fsspec URLs and globs cut on line boundaries, and the tokenizer of one block.
+
+A block ends at a newline, so it holds whole lines and is split exactly as `text.corpus.scan`
+splits them: UTF-8 with invalid bytes replaced (and counted), lines on "\\n", tokens on
+whitespace, tokens longer than MAX_TOKEN_CHARS cut. Compressed files are one block each.
+"""
+
+import codecs
+import threading
+
+import numpy as np
+
+from ..errors import DataError
+from ..text.corpus import MAX_TOKEN_CHARS
+
+BLOCK_BYTES = 64 << 20  # large enough to amortize a task, small enough to spread a corpus over many workers
+COMPRESSED = {".gz": "gzip", ".bz2": "bz2", ".xz": "xz"}
+_HANDLER = "w2v-block-count"
+_BAD = threading.local()  # the invalid bytes of the block a thread is decoding
+
+
+def _count_and_replace(exc):
+    _BAD.count += exc.end - exc.start
+    return "\ufffd", exc.end
+
+
+codecs.register_error(_HANDLER, _count_and_replace)
+
+
+def expand(paths):
+    """Every file that `paths` (fsspec URLs, local paths, globs) names, as full URLs, in order."""
+    from fsspec.core import get_fs_token_paths
+
+    found = []
+    for path in paths:
+        if path == "-":
+            raise DataError("a cluster's workers read the corpus themselves, so it cannot be stdin (-); "
+                            "give files or URLs")
+        try:
+            fs, _, names = get_fs_token_paths(path)
+            names = [name for name in names if fs.isfile(name)]
+        except (ValueError, ImportError, OSError) as exc:
+            raise DataError(f"cannot read {path}: {exc}") from None
+        if not names:
+            raise DataError(f"{path}: no such file (or no file matches the pattern)")
+        found += [fs.unstrip_protocol(name) for name in names]
+    return found
+
+
+def read_blocks(urls, block_bytes=BLOCK_BYTES):
+    """Delayed byte blocks of the files, in corpus order; the workers that compute them read them."""
+    from dask.bytes import read_bytes
+
+    blocks = []
+    for url in urls:
+        compression = next((kind for ext, kind in COMPRESSED.items() if url.endswith(ext)), None)
+        _, parts = read_bytes(url, delimiter=b"\n", blocksize=None if compression else block_bytes,
+                              compression=compression, sample=False)
+        blocks += [block for file_blocks in parts for block in file_blocks]
+    return blocks
+
+
+def decode(data, lowercase):
+    """(text, invalid bytes replaced) of one block; a NUL byte means a binary file."""
+    if b"\0" in data:
+        raise DataError("the corpus looks like a binary file (it holds NUL bytes), not text")
+    try:
+        text, bad = data.decode("utf-8"), 0
+    except UnicodeDecodeError:
+        _BAD.count = 0
+        text, bad = data.decode("utf-8", errors=_HANDLER), _BAD.count
+    return (text.lower() if lowercase else text), bad
+
+
+def lines_of_tokens(text):
+    """The token lists of the lines of `text`, tokens cut to MAX_TOKEN_CHARS."""
+    for line in text.split("\n"):
+        words = line.split()
+        if words:
+            yield [w if len(w) <= MAX_TOKEN_CHARS else w[:MAX_TOKEN_CHARS] for w in words]
+
+
+def encode(data, index, lowercase, max_sentence_length):
+    """One block as vocabulary ids, as `text.corpus.encode` makes them.
+
+    Returns
+    -------
+    ids : int32 (n,), the in-vocabulary tokens.
+    ends : int64 (s,), exclusive sentence ends; long lines are cut before dropping unknown
+        words, and sentences left empty are dropped.
+    raw_tokens : int, the tokens before dropping; bad_bytes : int.
+    """
+    text, bad = decode(data, lowercase)
+    ids, raw_ends, total = [], [], 0
+    for words in lines_of_tokens(text):
+        ids += [index.get(w, -1) for w in words]
+        cuts = np.arange(max_sentence_length, len(words), max_sentence_length)
+        raw_ends += (cuts + total).tolist() + [total + len(words)]
+        total += len(words)
+    ids = np.array(ids, dtype=np.int32)
+    keep = ids >= 0
+    kept_upto = np.concatenate([[0], np.cumsum(keep, dtype=np.int64)])
+    ends = np.unique(kept_upto[np.array(raw_ends, dtype=np.int64)])
+    return ids[keep], ends[ends > 0], total, bad

@@ -1,0 +1,79 @@
+"""Cluster addresses: `tcp://host:port` joins a running scheduler, `local:N` or `local:NxT` starts one here."""
+
+import contextlib
+import logging
+import re
+
+from ..errors import ConfigError, W2VError
+
+CONNECT_TIMEOUT = "5s"  # an unreachable scheduler is reported quickly, not after distributed's 30 s
+_LOCAL = re.compile(r"local:(\d+)(?:x(\d+))?")
+_REMOTE = re.compile(r"(tcp|tls|ws|wss|inproc)://\S+")
+MAX_LOCAL_WORKERS = 256
+
+
+def require_dask():
+    """Import dask.distributed and fsspec, or say in one line how to install them."""
+    try:
+        import dask  # noqa: F401
+        import distributed  # noqa: F401
+        import fsspec  # noqa: F401
+    except ImportError as exc:
+        raise W2VError(f"--cluster needs the dask extra ({exc.name} is not installed); "
+                       "install it with: pip install dask distributed fsspec") from None
+
+
+def parse_address(address):
+    """('local', workers, threads) or ('remote', address, None); a bad address is a ConfigError (exit 2)."""
+    text = (address or "").strip()
+    local = _LOCAL.fullmatch(text)
+    if local:
+        workers, threads = int(local.group(1)), int(local.group(2) or 1)
+        if not 1 <= workers <= MAX_LOCAL_WORKERS or not 1 <= threads <= 1024:
+            raise ConfigError(f"--cluster {text}: give 1 to {MAX_LOCAL_WORKERS} workers of 1 to 1024 threads, "
+                              "as local:N or local:NxT")
+        return "local", workers, threads
+    if _REMOTE.fullmatch(text):
+        return "remote", text, None
+    raise ConfigError(f"--cluster {address!r} is not a cluster address; give tcp://HOST:PORT (a running "
+                      "scheduler), local:N (N worker processes here) or local:NxT (N workers of T threads)")
+
+
+@contextlib.contextmanager
+def connect(address, log=None):
+    """A dask.distributed Client for `address` (see `parse_address`), closed on exit."""
+    kind, target, threads = parse_address(address)
+    require_dask()
+    import dask
+    from distributed import Client, LocalCluster
+
+    with dask.config.set({"distributed.comm.timeouts.connect": CONNECT_TIMEOUT,
+                          "distributed.worker.daemon": False}):
+        if kind == "local":
+            if log is not None:
+                log(f"starting a local cluster of {target} worker process{'es' if target > 1 else ''} "
+                    f"× {threads} thread{'s' if threads > 1 else ''}…")
+            with LocalCluster(n_workers=target, threads_per_worker=threads, processes=True,
+                              dashboard_address=":0", silence_logs=logging.ERROR) as cluster, Client(cluster) as client:
+                yield client
+            return
+        try:
+            client = Client(target, timeout=CONNECT_TIMEOUT)
+        except (OSError, TimeoutError) as exc:
+            raise W2VError(f"cannot reach the Dask scheduler at {target} ({_reason(exc)}); start it with "
+                           f"`dask scheduler` and workers with `dask worker {target}`, or check the address") from None
+        with client:
+            yield client
+
+
+def _reason(exc):
+    text = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+    return text if len(text) < 120 else text[:117] + "…"
+
+
+def workers(client):
+    """The addresses of the workers and their thread counts, sorted by address: [(address, threads)]."""
+    info = client.scheduler_info()["workers"]
+    if not info:
+        raise W2VError("the Dask cluster has no workers; start some with `dask worker SCHEDULER_ADDRESS`")
+    return sorted((address, int(w.get("nthreads", 1))) for address, w in info.items())

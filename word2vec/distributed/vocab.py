@@ -1,0 +1,82 @@
+"""Counting words on the workers: block by block, pruned as the C tool's ReduceVocab, merged by a tree reduction."""
+
+from collections import Counter
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from . import blocks as blocks_mod
+
+MAX_TABLE_WORDS = 20_000_000  # the C tool's vocabulary hash holds 21M words before ReduceVocab
+FAN_IN = 8  # partial tables merged per reduction task
+
+
+@dataclass
+class Table:
+    """Partial counts: word → count, the invalid bytes seen, and what pruning dropped."""
+
+    counts: dict
+    bad_bytes: int = 0
+    pruned_words: int = 0
+    min_reduce: int = 1  # words counted this many times or fewer were dropped last (the C tool's min_reduce)
+    pruned_counts: list = field(default_factory=list)
+
+
+def count_block(data, lowercase, max_words):
+    """The Table of one block."""
+    text, bad = blocks_mod.decode(data, lowercase)
+    counts = Counter()
+    for words in blocks_mod.lines_of_tokens(text):
+        counts.update(words)
+    return prune(Table(dict(counts), bad), max_words)
+
+
+def merge(tables, max_words):
+    """The sum of partial Tables, pruned when it holds more than `max_words` words."""
+    first = tables[0]
+    total = Counter(first.counts)
+    merged = Table({}, first.bad_bytes, first.pruned_words, first.min_reduce)
+    for table in tables[1:]:
+        total.update(table.counts)
+        merged.bad_bytes += table.bad_bytes
+        merged.pruned_words += table.pruned_words
+        merged.min_reduce = max(merged.min_reduce, table.min_reduce)
+    merged.counts = dict(total)
+    return prune(merged, max_words)
+
+
+def prune(table, max_words):
+    """ReduceVocab: drop the words counted at most min_reduce times, raising it, until the table fits."""
+    while len(table.counts) > max_words:
+        before = len(table.counts)
+        table.counts = {w: c for w, c in table.counts.items() if c > table.min_reduce}
+        table.pruned_words += before - len(table.counts)
+        table.min_reduce += 1
+    return table
+
+
+def count_words(client, paths, lowercase=False, max_words=MAX_TABLE_WORDS, block_bytes=blocks_mod.BLOCK_BYTES):
+    """Count the words of `paths` (URLs, globs) on the cluster of `client`.
+
+    Returns
+    -------
+    words : list of str, counts : int64 array, in no particular order
+    table : the merged Table (bad_bytes, pruned_words, min_reduce)
+    """
+    from dask import delayed
+
+    parts = blocks_mod.read_blocks(blocks_mod.expand(paths), block_bytes)
+    level = [delayed(count_block, pure=True)(part, lowercase, max_words) for part in parts]
+    while len(level) > 1:
+        level = [delayed(merge, pure=True)(level[i: i + FAN_IN], max_words) for i in range(0, len(level), FAN_IN)]
+    table = client.compute(level[0]).result()
+    words = list(table.counts)
+    return words, np.fromiter((table.counts[w] for w in words), np.int64, len(words)), table
+
+
+def pruning_note(table):
+    """One line for stderr when pruning dropped words (the counts are then approximate), else None."""
+    if not table.pruned_words:
+        return None
+    return (f"the word tables outgrew their limit, so {table.pruned_words} rare word entries were pruned "
+            f"(counts up to {table.min_reduce - 1}), as the C tool's ReduceVocab does: rare counts are approximate")
