@@ -4,9 +4,11 @@ and finished training that is saved whatever happens after it (issue 10, section
 import bz2
 import contextlib
 import gzip
+import json
 import lzma
 import os
 import random
+import shutil
 import signal
 import stat
 import subprocess
@@ -453,3 +455,69 @@ def test_numpys_short_write_is_called_a_full_disk(tmp_path):
         modeldir.save_model(tmp_path / "m", {"vectors.npy": short_write})
     assert str(caught.value) == f"cannot write {tmp_path / 'm' / 'vectors.npy'}: no space left on device"
     assert os.listdir(tmp_path) == []
+
+
+# --- cases that only bite a user who is not root: run w2v as `nobody` ------------------------
+
+NOBODY = 65534
+
+
+def _as_nobody(args, folder):
+    """Run `w2v ARGS` in `folder` as the unprivileged user nobody, in a forked child of this process.
+
+    The tests run as root, for whom chmod stops nothing. A fork needs no access to the Python
+    executable (root's own install may be out of nobody's reach): the child drops its privileges,
+    invokes the CLI in-process and sends back (exit status, stderr) through a pipe.
+    """
+    read_end, write_end = os.pipe()
+    pid = os.fork()
+    if pid == 0:  # the child: never returns into pytest
+        status = 99
+        try:
+            os.close(read_end)
+            os.setgroups([])
+            os.setgid(NOBODY)
+            os.setuid(NOBODY)
+            os.chdir(folder)
+            result = CliRunner().invoke(cli, [str(a) for a in args])
+            payload = json.dumps([result.exit_code, result.stderr]).encode()
+            os.write(write_end, payload)
+            status = 0
+        finally:
+            os._exit(status)
+    os.close(write_end)
+    with os.fdopen(read_end, "rb") as pipe:
+        payload = pipe.read()
+    _, wait_status = os.waitpid(pid, 0)
+    assert os.waitstatus_to_exitcode(wait_status) == 0 and payload, "the unprivileged child failed"
+    return json.loads(payload)
+
+
+@pytest.fixture
+def open_folder():
+    """A folder outside pytest's root-only tmp tree that `nobody` can enter and write in."""
+    if os.geteuid() != 0:
+        pytest.skip("not root: tests/test_bad_input.py already runs these cases as an ordinary user")
+    folder = Path(tempfile.mkdtemp(prefix="w2v-nobody-"))
+    folder.chmod(0o777)
+    try:
+        yield folder
+    finally:
+        shutil.rmtree(folder, ignore_errors=True)
+
+
+def test_an_unreadable_corpus_as_an_ordinary_user(open_folder):
+    secret = corpus(open_folder / "secret.txt")
+    secret.chmod(0o600)  # root's file: nobody cannot read it
+    status, stderr = _as_nobody(["train", secret, "-o", "m", "-q"], open_folder)
+    assert (status, stderr) == (1, f"Error: {secret}: permission denied\n")
+    assert not (open_folder / "m").exists()
+
+
+def test_a_read_only_output_folder_as_an_ordinary_user(open_folder):
+    corpus(open_folder / "corpus.txt")
+    locked = open_folder / "locked"
+    locked.mkdir(mode=0o755)  # root's folder: nobody cannot write in it
+    status, stderr = _as_nobody(["train", "corpus.txt", "-o", locked / "model", "-q"], open_folder)
+    assert status == 1 and stderr.startswith(f"Error: cannot create output directory {locked / 'model'}"), stderr
+    assert stderr.count("\n") == 1 and os.listdir(locked) == []
