@@ -132,13 +132,25 @@ def output_neg(h, grad_h, w_out, target, negative, threshold, alias, alpha, rng,
 
 
 @njit(**JIT_OPTIONS)
-def output_hs(h, grad_h, w_out, target, points, codes, lengths, alpha, rows, grads):
+def output_hs(h, grad_h, w_out, target, points, codes, lengths, alpha):
+    """The inner nodes on the target's Huffman path; all gradients taken at the old weights.
+
+    A path never visits a node twice, so each row is read once: its score, its share of
+    grad_h and its own update, in one pass. That is the same arithmetic, in the same order,
+    as scoring every node first and then applying (as `output_neg` must, where a noise word
+    can repeat), with a third of the loads.
+    """
+    dim = h.shape[0]
     loss = 0.0
-    n = lengths[target]
-    for i in range(n):
-        rows[i] = points[target, i]
-        loss += logistic(score(h, w_out, rows[i]), 1.0 - codes[target, i], alpha, grads, i)
-    apply(h, grad_h, w_out, rows, grads, n)
+    for i in range(lengths[target]):
+        r = points[target, i]
+        s = score(h, w_out, r)
+        code = codes[target, i]
+        g = np.float32(alpha * ((1.0 - code) - sigmoid(s)))
+        loss -= log_sigmoid(s * np.float32(1 - 2 * np.int32(code)))  # ±s without a branch: codes are coin flips
+        for k in range(dim):
+            grad_h[k] += g * w_out[r, k]
+            w_out[r, k] += g * h[k]
     return loss
 
 
@@ -176,7 +188,7 @@ def output(loss_kind, h, target, w_out, tables, negative, alpha, rng, work):
     if loss_kind == LOSS_NEG:
         return output_neg(h, grad_h, w_out, target, negative, tables[1], tables[2], alpha, rng, rows, grads)
     if loss_kind == LOSS_HS:
-        return output_hs(h, grad_h, w_out, target, tables[3], tables[4], tables[5], alpha, rows, grads)
+        return output_hs(h, grad_h, w_out, target, tables[3], tables[4], tables[5], alpha)
     return output_softmax(h, grad_h, w_out, target, scores, alpha)
 
 
