@@ -7,8 +7,33 @@ loss and a gradient, subsampling of a sentence and the draw of noise words. The 
 that call them are in `kernels` (words) and `kernels_subword` (fastText's subwords).
 """
 
+import sys
+
 import numpy as np
 from numba import njit
+
+
+def _import_numba_numpy_support():
+    """Import numba's numpy support now, without the scipy.linalg it probes for (0.6 s).
+
+    numba imports `numba.np.arraymath` on its first compile or cache load, and that module
+    imports scipy.linalg.cython_blas, if scipy is installed, only to choose how numba's own
+    np.convolve and np.correlate take inner products; w2v's kernels call neither (np.dot
+    still imports scipy when it is compiled). Hiding the module during this one import
+    makes the probe fail at once; it is importable again right after.
+    """
+    blas = "scipy.linalg.cython_blas"
+    if blas in sys.modules or "numba.np.arraymath" in sys.modules:
+        return
+    sys.modules[blas] = None
+    try:
+        import numba.np.arraymath  # noqa: F401
+    finally:
+        if sys.modules.get(blas, False) is None:
+            del sys.modules[blas]
+
+
+_import_numba_numpy_support()
 
 LOSS_NEG, LOSS_HS, LOSS_SOFTMAX = 0, 1, 2
 JIT_OPTIONS = dict(nogil=True, fastmath=True, cache=True)
