@@ -1,6 +1,8 @@
 """The compiled kernels against the numpy reference in word2vec/model.py, one update at a time."""
 
 import functools
+import subprocess
+import sys
 
 import numpy as np
 import pytest
@@ -189,3 +191,13 @@ def test_subsampling_in_kernel_drops_frequent_words():
     kept = out[:n]
     assert (kept == 1).sum() == 5000
     assert abs((kept == 0).sum() / 5000 - 0.1) < 0.02
+
+
+def test_kernel_import_leaves_scipy_importable():
+    """kernel_ops hides scipy.linalg from numba's BLAS probe only during that import."""
+    pytest.importorskip("scipy.linalg")
+    code = ("import sys, word2vec.training.kernel_ops\n"
+            "assert 'numba.np.arraymath' in sys.modules and 'scipy.linalg' not in sys.modules\n"
+            "import scipy.linalg.cython_blas\n")
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+    assert result.returncode == 0, result.stderr

@@ -7,8 +7,33 @@ loss and a gradient, subsampling of a sentence and the draw of noise words. The 
 that call them are in `kernels` (words) and `kernels_subword` (fastText's subwords).
 """
 
+import sys
+
 import numpy as np
 from numba import njit
+
+
+def _import_numba_numpy_support():
+    """Import numba's numpy support now, without the scipy.linalg it probes for (0.6 s).
+
+    numba imports `numba.np.arraymath` on its first compile or cache load, and that module
+    imports scipy.linalg.cython_blas, if scipy is installed, only to choose how numba's own
+    np.convolve and np.correlate take inner products; w2v's kernels call neither (np.dot
+    still imports scipy when it is compiled). Hiding the module during this one import
+    makes the probe fail at once; it is importable again right after.
+    """
+    blas = "scipy.linalg.cython_blas"
+    if blas in sys.modules or "numba.np.arraymath" in sys.modules:
+        return
+    sys.modules[blas] = None
+    try:
+        import numba.np.arraymath  # noqa: F401
+    finally:
+        if sys.modules.get(blas, False) is None:
+            del sys.modules[blas]
+
+
+_import_numba_numpy_support()
 
 LOSS_NEG, LOSS_HS, LOSS_SOFTMAX = 0, 1, 2
 JIT_OPTIONS = dict(nogil=True, fastmath=True, cache=True)
@@ -132,13 +157,25 @@ def output_neg(h, grad_h, w_out, target, negative, threshold, alias, alpha, rng,
 
 
 @njit(**JIT_OPTIONS)
-def output_hs(h, grad_h, w_out, target, points, codes, lengths, alpha, rows, grads):
+def output_hs(h, grad_h, w_out, target, points, codes, lengths, alpha):
+    """The inner nodes on the target's Huffman path; all gradients taken at the old weights.
+
+    A path never visits a node twice, so each row is read once: its score, its share of
+    grad_h and its own update, in one pass. That is the same arithmetic, in the same order,
+    as scoring every node first and then applying (as `output_neg` must, where a noise word
+    can repeat), with a third of the loads.
+    """
+    dim = h.shape[0]
     loss = 0.0
-    n = lengths[target]
-    for i in range(n):
-        rows[i] = points[target, i]
-        loss += logistic(score(h, w_out, rows[i]), 1.0 - codes[target, i], alpha, grads, i)
-    apply(h, grad_h, w_out, rows, grads, n)
+    for i in range(lengths[target]):
+        r = points[target, i]
+        s = score(h, w_out, r)
+        code = codes[target, i]
+        g = np.float32(alpha * ((1.0 - code) - sigmoid(s)))
+        loss -= log_sigmoid(s * np.float32(1 - 2 * np.int32(code)))  # ±s without a branch: codes are coin flips
+        for k in range(dim):
+            grad_h[k] += g * w_out[r, k]
+            w_out[r, k] += g * h[k]
     return loss
 
 
@@ -176,7 +213,7 @@ def output(loss_kind, h, target, w_out, tables, negative, alpha, rng, work):
     if loss_kind == LOSS_NEG:
         return output_neg(h, grad_h, w_out, target, negative, tables[1], tables[2], alpha, rng, rows, grads)
     if loss_kind == LOSS_HS:
-        return output_hs(h, grad_h, w_out, target, tables[3], tables[4], tables[5], alpha, rows, grads)
+        return output_hs(h, grad_h, w_out, target, tables[3], tables[4], tables[5], alpha)
     return output_softmax(h, grad_h, w_out, target, scores, alpha)
 
 

@@ -136,10 +136,10 @@ def _cbow_sentence(loss_kind, w_in, w_out, sent, n, tables, params, alpha, rng, 
 
 
 @njit(**JIT_OPTIONS)
-def _workspace(loss_kind, dim, n_out, negative, depth):
-    """Per-call scratch: (h, grad_h, softmax scores, output rows, output gradients)."""
+def _workspace(loss_kind, dim, n_out, negative):
+    """Per-call scratch: (h, grad_h, softmax scores, output rows and gradients of neg)."""
     n_scores = n_out if loss_kind == LOSS_SOFTMAX else 1
-    n_rows = max(negative + 1, depth)
+    n_rows = negative + 1
     return (np.empty(dim, np.float32), np.empty(dim, np.float32), np.empty(n_scores, np.float64),
             np.empty(n_rows, np.int64), np.empty(n_rows, np.float32))
 
@@ -164,7 +164,7 @@ def _train(arch_cbow, loss_kind, w_in, w_out, ids, ends, sent_lo, sent_hi, table
     for s in range(sent_lo, sent_hi):
         longest = max(longest, ends[s] - (ends[s - 1] if s > 0 else 0))
     sent = np.empty(longest, dtype=np.int32)
-    work = _workspace(loss_kind, w_in.shape[1], w_out.shape[0], params[1], tables[3].shape[1])
+    work = _workspace(loss_kind, w_in.shape[1], w_out.shape[0], params[1])
     block = _window_block(w_in.shape[1], params[0], params[1])
     done, loss, count = 0, 0.0, 0
     for s in range(sent_lo, sent_hi):
