@@ -370,3 +370,15 @@ def test_checkpoint_with_a_huge_zip_member_is_refused_unread(interrupted):
     assert path.stat().st_size < 2 << 20  # 200 MB of zeros deflate to a fraction of a MB
     line = resume_fails(interrupted, "'w_in.npy' claims 2097")
     assert "it was not written by w2v" in line
+
+
+def test_a_checkpoint_from_before_alpha_schedule_resumes_on_the_linear_schedule(interrupted):
+    from word2vec.training import checkpoint
+
+    def drop_the_key(arrays, meta):
+        del meta["config"]["train"]["alpha_schedule"]
+
+    assert checkpoint.load_checkpoint(str(interrupted))[1]["config"]["train"]["alpha_schedule"] == "sawtooth"
+    tamper(interrupted, drop_the_key)
+    assert checkpoint.load_checkpoint(str(interrupted))[1]["config"]["train"]["alpha_schedule"] == "linear"
+

@@ -53,8 +53,16 @@ def load_checkpoint(folder):
         raise DataError(f"{path}: corrupt checkpoint ({type(exc).__name__}: {reason})") from None
     if not isinstance(meta, dict) or meta.get("version") != CHECKPOINT_VERSION:
         raise DataError(f"{path}: unknown checkpoint version")
+    _fill_keys_added_since(meta)
     _check_checkpoint(path, arrays, meta)
     return arrays, meta
+
+
+def _fill_keys_added_since(meta):
+    """A checkpoint written before train.alpha_schedule existed resumes on the schedule it began with."""
+    train = meta.get("config", {}).get("train") if isinstance(meta.get("config"), dict) else None
+    if isinstance(train, dict) and "alpha_schedule" not in train:
+        train["alpha_schedule"] = "linear"
 
 
 def _checkpoint_path(folder):
