@@ -20,7 +20,7 @@ output layer is this module's own, so the two kernel families can change apart.
 import numpy as np
 from numba import njit
 
-from .kernel_ops import LOSS_HS, LOSS_NEG, LOSS_SOFTMAX, below, log_sigmoid, sample_noise, sigmoid, subsample
+from .kernel_ops import LOSS_HS, LOSS_NEG, LOSS_SOFTMAX, apply, below, logistic, sample_noise, score, subsample
 
 JIT_OPTIONS = dict(nogil=True, fastmath=True, cache=True)
 
@@ -59,22 +59,9 @@ def _spread(w_in, bag, n, grad_h):
 def _logistic_rows(h, grad_h, w_out, out_rows, labels, n, alpha, grads):
     """Binary logistic outputs on w_out[out_rows[:n]], all gradients at the old weights; the loss."""
     loss = 0.0
-    dim = h.shape[0]
     for i in range(n):
-        r = out_rows[i]
-        s = np.float32(0.0)
-        for k in range(dim):
-            s += h[k] * w_out[r, k]
-        grads[i] = np.float32(alpha * (labels[i] - sigmoid(s)))
-        loss -= log_sigmoid(s if labels[i] > 0.5 else -s)
-    for i in range(n):
-        g, r = grads[i], out_rows[i]
-        for k in range(dim):
-            grad_h[k] += g * w_out[r, k]
-    for i in range(n):
-        g, r = grads[i], out_rows[i]
-        for k in range(dim):
-            w_out[r, k] += g * h[k]
+        loss += logistic(score(h, w_out, out_rows[i]), labels[i], alpha, grads, i)
+    apply(h, grad_h, w_out, out_rows, grads, n)
     return loss
 
 
