@@ -9,7 +9,7 @@ import pytest
 
 from word2vec import config as config_mod
 from word2vec.store import modeldir
-from word2vec.training import checkpoint
+from word2vec.training import checkpoint, kernels
 from word2vec.training import loop as training
 from word2vec.errors import DataError, DivergenceError, Interrupted, W2VError
 from word2vec.query.vectors import load
@@ -131,6 +131,8 @@ def test_every_arch_and_loss_learns_capitals(demo_slice, tmp_path, arch, loss):
     config = _config(f"model.arch={arch}", f"model.loss={loss}", "train.epochs=5", "train.threads=2",
                      f"train.alpha={alpha}", "model.vector_size=32")
     _train([demo_slice], config, tmp_path / "m")
+    # preload typed the stand-in call like the real one: the kernel was compiled or loaded once
+    assert len(kernels.KERNELS[(arch, loss)].signatures) == 1
     vectors = load(str(tmp_path / "m"))
     neighbours = [word for word, _ in vectors.most_similar("paris", topn=5)]
     assert len(CAPITALS.intersection(neighbours)) >= 3, neighbours

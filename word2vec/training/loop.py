@@ -13,7 +13,7 @@ from ..errors import DataError, DivergenceError, Interrupted, W2VError
 from ..store import modeldir
 from ..text import corpus
 from ..text import vocab as vocab_mod
-from . import checkpoint, interrupts, kernel_ops, kernels, subword_model
+from . import checkpoint, interrupts, kernel_ops, kernels, pages, subword_model
 from .reporting import Reporter
 
 JOB_WORDS = 10_000  # words per kernel call: small enough to balance threads, large enough to amortize the call
@@ -275,6 +275,23 @@ class Trainer:
                             f"alpha {self.alpha_at(state.epoch, int(words)):.5f}, loss {loss:.4f}", refresh=False)
 
 
+def preload(config, reporter=None):
+    """Load (or compile) the config's kernel before the corpus is read, then drop LLVM's pages.
+
+    The kernel is called once on a two-word stand-in corpus whose arrays have the types of the
+    real ones, so training finds it loaded; LLVM is not needed after that (see `pages`), and
+    its pages leave the process before the corpus and the weights arrive.
+    """
+    stand_in = Corpus(vocab_mod.from_counts(["a", "b"], np.array([2, 1], dtype=np.int64)),
+                      ids=np.frombuffer(np.zeros(2, np.int32).tobytes(), np.int32),
+                      ends=np.frombuffer(np.array([2], np.int64).tobytes(), np.int64), raw_tokens=2)
+    trainer = Trainer(stand_in, config, reporter, threads=1)
+    dim = config.model.vector_size
+    trainer.warm_up(State(np.zeros((2, dim), np.float32), np.zeros((2, dim), np.float32),
+                          thread_seed(0, 0)[None], np.zeros((1, 3))))
+    pages.release_compiler_pages()
+
+
 def _kernel_cached(kernel):
     """True when the kernel is compiled in this process or in numba's on-disk cache."""
     if kernel.signatures:
@@ -343,6 +360,7 @@ def train(paths, config, output, reporter=None, vocab=None, hooks=None, inputs=(
     reporter, hooks = reporter or Reporter(), hooks or Hooks()
     _check_inputs(paths, config, output, hooks, inputs)
     with interrupts.SignalGuard() as guard, modeldir.locked(output, reporter.log), corpus.make_workdir() as workdir:
+        preload(config, reporter)
         data = _read(paths, config, workdir, vocab, reporter)
         trainer = Trainer(data, config, reporter)
         vectors, metrics = _run(trainer, None, output, paths, hooks, guard)
@@ -380,6 +398,7 @@ def resume(output, paths=None, reporter=None, hooks=None):
         paths = list(paths) if paths else meta["paths"]
         _check_inputs(paths, config, output, hooks, ())
         vocab = vocab_mod.Vocab(meta["words"], arrays["counts"])
+        preload(config, reporter)
         data = _read(paths, config, workdir, vocab, reporter)
         if checkpoint.corpus_digest(data) != meta["digest"]:
             raise DataError(f"the corpus ({', '.join(paths)}) is not the one this checkpoint was trained on")
