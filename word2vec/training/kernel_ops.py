@@ -41,13 +41,13 @@ _U12, _U25, _U27 = np.uint64(12), np.uint64(25), np.uint64(27)
 _MULT = np.uint64(0x2545F4914F6CDD1D)
 _U11, _U32 = np.uint64(11), np.uint64(32)
 
-# sigmoid and log-sigmoid are read from tables over [-MAX_EXP, MAX_EXP] with linear
-# interpolation (error < 1e-7); outside that range they are computed exactly.
+# sigmoid and log-sigmoid are read from one table over [-MAX_EXP, MAX_EXP], side by side so
+# that one lookup gives both, with linear interpolation (error < 1e-7); outside that range
+# they are computed exactly.
 MAX_EXP = 8.0
 TABLE_SIZE = 4096
 _GRID = np.linspace(-MAX_EXP, MAX_EXP, TABLE_SIZE + 1)
-SIGMOID_TABLE = (1.0 / (1.0 + np.exp(-_GRID))).astype(np.float32)
-LOG_SIGMOID_TABLE = (-np.logaddexp(0.0, -_GRID)).astype(np.float32)
+SIGMOID_TABLE = np.stack([1.0 / (1.0 + np.exp(-_GRID)), -np.logaddexp(0.0, -_GRID)], axis=1).astype(np.float32)
 _SCALE = TABLE_SIZE / (2.0 * MAX_EXP)
 
 
@@ -89,25 +89,26 @@ def sample_noise(rng, threshold, alias):
 
 
 @njit(**JIT_OPTIONS)
-def sigmoid(x):
+def sigmoid_and_log(x):
+    """(sigmoid(x), log sigmoid(x)) from one lookup. log sigmoid(-x) is the second minus x."""
     if x <= -MAX_EXP or x >= MAX_EXP:
-        return 1.0 / (1.0 + np.exp(-x))
+        tail = np.log1p(np.exp(-abs(x)))
+        return 1.0 / (1.0 + np.exp(-x)), (-tail if x > 0.0 else x - tail)
     pos = (x + MAX_EXP) * _SCALE
     i = int(pos)
     frac = pos - i
-    return SIGMOID_TABLE[i] + frac * (SIGMOID_TABLE[i + 1] - SIGMOID_TABLE[i])
+    sig, log_sig = SIGMOID_TABLE[i, 0], SIGMOID_TABLE[i, 1]
+    return (sig + frac * (SIGMOID_TABLE[i + 1, 0] - sig), log_sig + frac * (SIGMOID_TABLE[i + 1, 1] - log_sig))
+
+
+@njit(**JIT_OPTIONS)
+def sigmoid(x):
+    return sigmoid_and_log(x)[0]
 
 
 @njit(**JIT_OPTIONS)
 def log_sigmoid(x):
-    if x >= MAX_EXP:
-        return -np.log1p(np.exp(-x))
-    if x <= -MAX_EXP:
-        return x - np.log1p(np.exp(x))
-    pos = (x + MAX_EXP) * _SCALE
-    i = int(pos)
-    frac = pos - i
-    return LOG_SIGMOID_TABLE[i] + frac * (LOG_SIGMOID_TABLE[i + 1] - LOG_SIGMOID_TABLE[i])
+    return sigmoid_and_log(x)[1]
 
 
 @njit(**JIT_OPTIONS)
@@ -135,8 +136,9 @@ def apply(h, grad_h, w_out, rows, grads, n):
 @njit(**JIT_OPTIONS)
 def logistic(s, label, alpha, grads, i):
     """Gradient step size of one logistic output into grads[i]; return its loss."""
-    grads[i] = np.float32(alpha * (label - sigmoid(s)))
-    return -log_sigmoid(s if label > 0.5 else -s)
+    sig, log_sig = sigmoid_and_log(s)
+    grads[i] = np.float32(alpha * (label - sig))
+    return -log_sig if label > 0.5 else s - log_sig
 
 
 @njit(**JIT_OPTIONS)
@@ -171,8 +173,9 @@ def output_hs(h, grad_h, w_out, target, points, codes, lengths, alpha):
         r = points[target, i]
         s = score(h, w_out, r)
         code = codes[target, i]
-        g = np.float32(alpha * ((1.0 - code) - sigmoid(s)))
-        loss -= log_sigmoid(s * np.float32(1 - 2 * np.int32(code)))  # ±s without a branch: codes are coin flips
+        sig, log_sig = sigmoid_and_log(s)
+        g = np.float32(alpha * ((1.0 - code) - sig))
+        loss += code * s - log_sig  # -log sigmoid(±s) without a branch: codes are coin flips
         for k in range(dim):
             grad_h[k] += g * w_out[r, k]
             w_out[r, k] += g * h[k]

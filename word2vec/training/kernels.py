@@ -21,8 +21,8 @@ Shared arguments of the `train_*` kernels:
 import numpy as np
 from numba import njit
 
-from .kernel_ops import (JIT_OPTIONS, LOSS_HS, LOSS_NEG, LOSS_SOFTMAX, below, draw_targets, log_sigmoid, output,
-                         sigmoid, subsample)
+from .kernel_ops import (JIT_OPTIONS, LOSS_HS, LOSS_NEG, LOSS_SOFTMAX, below, draw_targets, output,
+                         sigmoid_and_log, subsample)
 
 
 @njit(**JIT_OPTIONS)
@@ -42,9 +42,13 @@ def _neg_window(w_in, w_out, contexts, m, rows, n_rows, alpha, block):
             s = np.float32(0.0)
             for k in range(dim):
                 s += w_in[c, k] * w_out[r, k]
-            label = 1.0 if t == 0 else 0.0
-            grads[j, t] = np.float32(alpha * (label - sigmoid(s)))
-            loss -= log_sigmoid(s if t == 0 else -s)
+            sig, log_sig = sigmoid_and_log(s)
+            if t == 0:  # the target
+                grads[j, t] = np.float32(alpha * (1.0 - sig))
+                loss -= log_sig
+            else:  # a noise word: -log sigmoid(-s)
+                grads[j, t] = np.float32(-alpha * sig)
+                loss += s - log_sig
     delta_out[:n_rows] = 0.0
     delta_in[:m] = 0.0
     for j in range(m):
