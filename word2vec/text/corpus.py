@@ -110,7 +110,7 @@ class _Encoder:
     def add(self, tokens):
         if not tokens:
             return
-        ids = np.array(list(map(self.ids.__getitem__, tokens)), dtype=np.int32)
+        ids = np.fromiter(map(self.ids.__getitem__, tokens), dtype=np.int32, count=len(tokens))
         self.handle.write(ids.tobytes())
         binc = np.bincount(ids, minlength=len(self.ids))
         if len(binc) > len(self.counts):
