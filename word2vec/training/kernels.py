@@ -103,11 +103,24 @@ def _sg_neg_sentence(w_in, w_out, sent, n, tables, params, alpha, rng, work, blo
 
 
 @njit(**JIT_OPTIONS)
+def _prefetch_path(w_in, w_out, sent, n, i, window, tables):
+    """Start loading the Huffman path rows of center i and its farthest new context row."""
+    points, lengths = tables[3], tables[5]
+    target = sent[i]
+    for node in range(lengths[target]):
+        prefetch_row(w_out, points[target, node])
+    if i + window < n:
+        prefetch_row(w_in, sent[i + window])
+
+
+@njit(**JIT_OPTIONS)
 def _sg_sentence(loss_kind, w_in, w_out, sent, n, tables, params, alpha, rng, work):
     window, negative = params[0], params[1]
     h, grad_h = work[0], work[1]
     loss, pairs = 0.0, 0
     for i in range(n):
+        if loss_kind == LOSS_HS and i + 1 < n:  # the next center's path, on its way into the cache
+            _prefetch_path(w_in, w_out, sent, n, i + 1, window, tables)
         b = below(rng, window)  # dynamic window: effective size window - b
         for j in range(max(0, i - window + b), min(n, i + window - b + 1)):
             if j == i:
