@@ -13,7 +13,7 @@ from ..errors import DataError, DivergenceError, Interrupted, W2VError
 from ..store import modeldir
 from ..text import corpus
 from ..text import vocab as vocab_mod
-from . import checkpoint, interrupts, kernel_ops, kernels, pages, subword_model
+from . import checkpoint, interrupts, pages, reader, subword_model
 from .reporting import Reporter
 
 JOB_WORDS = 10_000  # words per kernel call: small enough to balance threads, large enough to amortize the call
@@ -87,9 +87,17 @@ def make_jobs(ends, job_words=JOB_WORDS):
     return np.array(jobs, dtype=np.int64).reshape(-1, 3)
 
 
+def _compiled():
+    """The kernel modules, imported on first use: they load numba, which `train` imports while
+    the corpus is read (see `reader`)."""
+    from . import kernel_ops, kernels
+
+    return kernel_ops, kernels
+
+
 def thread_seed(seed, thread):
     """The RNG state of one thread, derived from the run's seed."""
-    return np.array([kernel_ops.seed_state((seed << 16) + thread)], dtype=np.uint64)
+    return np.array([_compiled()[0].seed_state((seed << 16) + thread)], dtype=np.uint64)
 
 
 @dataclass
@@ -113,7 +121,7 @@ class Trainer:
         self.data, self.config = data, config
         self.reporter = reporter or Reporter()
         self.threads = threads or config_mod.effective_threads(config)
-        self.kernel = kernels.KERNELS[(config.model.arch, config.model.loss)]
+        self.kernel = _compiled()[1].KERNELS[(config.model.arch, config.model.loss)]
         self.tables = make_tables(data.vocab, config)
         if subword_model.enabled(config):  # fastText's model: subword kernels, and each word's rows
             self.kernel, self.tables = subword_model.kernel_and_tables(data.vocab, config, self.tables)
@@ -360,8 +368,7 @@ def train(paths, config, output, reporter=None, vocab=None, hooks=None, inputs=(
     reporter, hooks = reporter or Reporter(), hooks or Hooks()
     _check_inputs(paths, config, output, hooks, inputs)
     with interrupts.SignalGuard() as guard, modeldir.locked(output, reporter.log), corpus.make_workdir() as workdir:
-        preload(config, reporter)
-        data = _read(paths, config, workdir, vocab, reporter)
+        data = _read_while_loading(paths, config, workdir, vocab, reporter, guard)
         trainer = Trainer(data, config, reporter)
         vectors, metrics = _run(trainer, None, output, paths, hooks, guard)
     return data.vocab, vectors, metrics
@@ -374,10 +381,29 @@ def _check_inputs(paths, config, output, hooks, inputs):
     modeldir.check_output_dir(output, [*paths, *inputs, *evaluation])
 
 
-def _read(paths, config, workdir, vocab, reporter):
-    started = time.perf_counter()
+def _read_while_loading(paths, config, workdir, vocab, reporter, guard):
+    """Read the corpus in a child process while this one loads the kernel (`reader`, `preload`).
+
+    A signal that comes while the child starts or the kernel loads waits until both are done
+    (numba runs finalizers there, where an exception raised by a signal handler would be
+    lost), then ends the run and the child; one that comes while waiting for the child ends
+    them at once.
+    """
+    started, pending = time.perf_counter(), None
     try:
-        data = read_corpus(paths, config, workdir, vocab)
+        with guard.deferred():
+            pending = reader.start(lambda: read_corpus(paths, config, workdir, vocab), Corpus)
+            preload(config, reporter)
+        return _read(paths, config, workdir, vocab, reporter, pending.result, started)
+    finally:
+        if pending is not None:
+            pending.cancel()
+
+
+def _read(paths, config, workdir, vocab, reporter, read=None, started=None):
+    started = started or time.perf_counter()
+    try:
+        data = read() if read else read_corpus(paths, config, workdir, vocab)
     except OSError as exc:
         if not fileio.is_disk_full(exc):
             raise
@@ -398,8 +424,7 @@ def resume(output, paths=None, reporter=None, hooks=None):
         paths = list(paths) if paths else meta["paths"]
         _check_inputs(paths, config, output, hooks, ())
         vocab = vocab_mod.Vocab(meta["words"], arrays["counts"])
-        preload(config, reporter)
-        data = _read(paths, config, workdir, vocab, reporter)
+        data = _read_while_loading(paths, config, workdir, vocab, reporter, guard)
         if checkpoint.corpus_digest(data) != meta["digest"]:
             raise DataError(f"the corpus ({', '.join(paths)}) is not the one this checkpoint was trained on")
         trainer = Trainer(data, config, reporter, threads=meta["threads"])

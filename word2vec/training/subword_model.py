@@ -5,7 +5,6 @@ import numpy as np
 from ..errors import DataError
 from ..store import fasttext_bin
 from ..text import subwords
-from . import kernels_subword
 
 _INIT_BLOCK = 1 << 16  # rows drawn at a time: the 800 MB matrix never needs a second copy
 
@@ -17,6 +16,8 @@ def enabled(config):
 
 def kernel_and_tables(vocab, config, tables):
     """The subword kernel for the config's arch and loss, and `tables` with each word's rows appended."""
+    from . import kernels_subword  # numba: imported when training starts, not with this module
+
     m = config.model
     offsets, rows = subwords.word_rows(vocab.words, m.minn, m.maxn, m.buckets)
     return kernels_subword.KERNELS[(m.arch, m.loss)], tuple(tables) + (offsets, rows)
