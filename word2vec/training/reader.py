@@ -40,9 +40,9 @@ class Forked:
         self.pid, self.pipe, self.make_corpus = pid, pipe, make_corpus
 
     def result(self):
-        with os.fdopen(self.pipe, "rb") as handle:  # read to the end first: the child blocks on a full pipe
-            self.pipe = None
-            message = handle.read()
+        message = _read_all(self.pipe)  # to the end first: the child blocks on a full pipe
+        os.close(self.pipe)
+        self.pipe = None
         _, status = os.waitpid(self.pid, 0)
         self.pid = None
         header, _, body = message.partition(b"\n")
@@ -101,10 +101,22 @@ def _child(read, pipe):
     except BaseException as exc:  # noqa: BLE001 - every failure goes back to the parent
         outcome = {"error": _describe_error(exc)}
     try:
-        with os.fdopen(pipe, "wb") as handle:
-            handle.write(json.dumps(outcome).encode("utf-8") + b"\n" + body)
+        message = memoryview(json.dumps(outcome).encode("utf-8") + b"\n" + body)
+        while message:
+            message = message[os.write(pipe, message):]
+    except BaseException:  # noqa: BLE001 - the parent sees a silent child as a stopped read
+        code = 1
     finally:
         os._exit(code)
+
+
+def _read_all(fd):
+    parts = []
+    while True:
+        part = os.read(fd, 1 << 20)
+        if not part:
+            return b"".join(parts)
+        parts.append(part)
 
 
 def _describe_map(array):
