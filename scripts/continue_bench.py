@@ -1,11 +1,14 @@
-"""Continued training on the text8 prefix: A then B (train, then train_more) against A+B at once.
+"""Continued training on the text8 prefix: part by part (train, then train_more) against all parts at once.
 
-The 2.1M-token prefix is cut into halves A and B (as sentences of 1,000 tokens). For each seed,
-one model trains on A+B for E epochs; another trains on A for E epochs and continues on B for
-E epochs (the same epochs per word), with the learning rate restarting at each given alpha.
-Scores: analogy accuracy (restrict 30,000) and WS-353 Spearman, by gensim's protocol.
+The 2.1M-token prefix is cut into equal parts (2 by default: halves A and B, as sentences of
+1,000 tokens). For each seed, one model trains on all the parts at once for E epochs; others
+train on the first part for E epochs and continue on each next part for E epochs (the same
+epochs per word), once for each train.continue_merge (none: as the run leaves the vectors,
+gensim's way; average: w2v's default). Scores: analogy accuracy (restrict 30,000), WS-353 and
+MEN Spearman, by gensim's protocol; the last table gives each mean's gap to the run at once.
 
-    .venv/bin/python scripts/continue_bench.py [--data ../shared/data] [--seeds 1 2] [--alphas 0.025 0.0125]
+    .venv/bin/python scripts/continue_bench.py [--data ../shared/data] [--seeds 1 2] [--parts 2]
+        [--set loss=hs ...] [--continue-set alpha=0.0125 ...]
 """
 
 import argparse
@@ -16,6 +19,7 @@ import tempfile
 from pathlib import Path
 
 import numpy as np
+import yaml
 
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
@@ -24,49 +28,72 @@ import word2vec  # noqa: E402
 
 SETTINGS = {"vector_size": 100, "window": 5, "negative": 5, "sample": 1e-4, "min_count": 5, "epochs": 5,
             "threads": 2, "progress": False}
+MERGES = ("none", "average")
 
 
-def halves(data, folder):
-    """Write A, B and A+B as files of 1,000-token lines; return their paths."""
+def parts(data, folder, n_parts):
+    """Write the parts and all of them as files of 1,000-token lines; return (part paths, path of all)."""
     with gzip.open(data / "text8-prefix.gz", "rt", encoding="utf-8") as handle:
         tokens = handle.read().split()
     lines = [" ".join(tokens[i : i + 1000]) + "\n" for i in range(0, len(tokens), 1000)]
-    middle = len(lines) // 2
-    paths = {}
-    for name, part in (("a", lines[:middle]), ("b", lines[middle:]), ("ab", lines)):
-        paths[name] = os.path.join(folder, f"{name}.txt")
-        with open(paths[name], "w", encoding="utf-8") as handle:
+    cuts = [round(k * len(lines) / n_parts) for k in range(n_parts + 1)]
+    paths = []
+    for name, part in [(str(k), lines[cuts[k] : cuts[k + 1]]) for k in range(n_parts)] + [("all", lines)]:
+        paths.append(os.path.join(folder, f"{name}.txt"))
+        with open(paths[-1], "w", encoding="utf-8") as handle:
             handle.writelines(part)
-    return paths
+    return paths[:-1], paths[-1]
 
 
 def scores(model, data):
     accuracy, _ = model.wv.evaluate_word_analogies(str(data / "questions-words.txt"), restrict_vocab=30000)
-    _, spearman, _ = model.wv.evaluate_word_pairs(str(data / "wordsim353.tsv"))
-    return 100 * accuracy, spearman[0]
+    _, ws, _ = model.wv.evaluate_word_pairs(str(data / "wordsim353.tsv"))
+    _, men, _ = model.wv.evaluate_word_pairs(str(data / "men3000.tsv"))
+    return 100 * accuracy, ws[0], men[0]
+
+
+def assignments(items):
+    """`key=value` strings (values read as YAML) as a dict of overrides."""
+    pairs = [item.split("=", 1) for item in items]
+    return {key: yaml.safe_load(value) for key, value in pairs}
+
+
+def run_seed(paths, everything, seed, args):
+    """Scores of one seed: {row name: (analogy, WS-353, MEN)}."""
+    settings = {**SETTINGS, **assignments(args.set), "seed": seed}
+    rows = {"all parts at once": scores(word2vec.train(corpus_file=everything, **settings), args.data)}
+    for merge in MERGES:
+        model = word2vec.train(corpus_file=paths[0], **settings)
+        for path in paths[1:]:
+            model.train_more(corpus_file=path, progress=False, continue_merge=merge, **assignments(args.continue_set))
+        rows[f"part by part, continue_merge {merge}"] = scores(model, args.data)
+    return rows
 
 
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--data", type=Path, default=REPO.parent / "shared" / "data")
     parser.add_argument("--seeds", type=int, nargs="+", default=[1, 2])
-    parser.add_argument("--alphas", type=float, nargs="+", default=[0.025, 0.0125])
+    parser.add_argument("--parts", type=int, default=2)
+    parser.add_argument("--set", nargs="*", default=[], metavar="KEY=VALUE", help="overrides of every run")
+    parser.add_argument("--continue-set", nargs="*", default=[], metavar="KEY=VALUE",
+                        help="overrides of the continued runs only")
     args = parser.parse_args()
+    results = {}
     with tempfile.TemporaryDirectory() as folder:
-        paths = halves(args.data, folder)
-        rows = {"A+B at once": [], **{f"A, then B from alpha {a}": [] for a in args.alphas}}
+        paths, everything = parts(args.data, folder, args.parts)
         for seed in args.seeds:
-            joint = word2vec.train(corpus_file=paths["ab"], seed=seed, **SETTINGS)
-            rows["A+B at once"].append(scores(joint, args.data))
-            for alpha in args.alphas:
-                model = word2vec.train(corpus_file=paths["a"], seed=seed, **SETTINGS)
-                model.train_more(corpus_file=paths["b"], alpha=alpha, progress=False)
-                rows[f"A, then B from alpha {alpha}"].append(scores(model, args.data))
-            print(f"seed {seed} done", file=sys.stderr)
-    print("| run | analogy % | WS-353 ρ |\n|---|---|---|")
-    for name, values in rows.items():
-        analogy, ws = np.mean(values, axis=0)
-        print(f"| {name} | {analogy:.2f} | {ws:.3f} |")
+            for name, values in run_seed(paths, everything, seed, args).items():
+                results.setdefault(name, []).append(values)
+                print(f"seed {seed}: {name}: " + " ".join(f"{v:.4f}" for v in values), file=sys.stderr)
+    means = {name: np.mean(values, axis=0) for name, values in results.items()}
+    print("| run | analogy % | WS-353 ρ | MEN ρ |\n|---|---|---|---|")
+    for name, (analogy, ws, men) in means.items():
+        print(f"| {name} | {analogy:.2f} | {ws:.3f} | {men:.3f} |")
+    at_once = means["all parts at once"]
+    print("\n| gap to all parts at once | analogy points | WS-353 | MEN |\n|---|---|---|---|")
+    for name, values in list(means.items())[1:]:
+        print(f"| {name} | " + " | ".join(f"{d:+.{p}f}" for d, p in zip(values - at_once, (2, 3, 3))) + " |")
 
 
 if __name__ == "__main__":

@@ -11,7 +11,8 @@ from word2vec import config
 from word2vec.errors import ConfigError, DataError, W2VError
 
 SECTIONS_LIST = "corpus, vocab, model, train, output, eval"
-TRAIN_KEYS = "; the keys of train are epochs, alpha, min_alpha, threads, seed, checkpoint_every, alpha_schedule, sync_words"
+TRAIN_KEYS = ("; the keys of train are epochs, alpha, min_alpha, threads, seed, checkpoint_every, alpha_schedule, "
+              "sync_words, continue_merge")
 
 
 def resolve_set(*assignments):
@@ -214,7 +215,8 @@ def test_set_a_section_without_a_key(name):
     message = config_error(config.parse_set, f"{name}=3")
     assert message == (
         f"config key '{name}' names a section, not a key "
-        "(its keys: epochs, alpha, min_alpha, threads, seed, checkpoint_every, alpha_schedule, sync_words)"
+        "(its keys: epochs, alpha, min_alpha, threads, seed, checkpoint_every, alpha_schedule, sync_words, "
+        "continue_merge)"
     )
 
 

@@ -6,8 +6,9 @@ from click.testing import CliRunner
 
 import word2vec
 from word2vec.cli import cli
-from word2vec.errors import ConfigError, DataError
+from word2vec.errors import ConfigError, DataError, Interrupted
 from word2vec.text import vocab as vocab_mod
+from word2vec.training import loop, merge
 
 TOPICS = 4
 SETTINGS = {"vector_size": 16, "epochs": 8, "threads": 1, "min_count": 3, "sample": 0.0, "window": 3,
@@ -71,6 +72,82 @@ def test_counts_add_up_and_rows_stay_sorted(continued):
         assert count == old.get(word, 0) + in_b
     assert list(after.wv.counts) == sorted(after.wv.counts, reverse=True)
     assert after.w_out.shape == after.wv.vectors.shape
+
+
+def test_carry_map_minimises_what_it_says(monkeypatch):
+    rng = np.random.default_rng(0)
+    old, new = rng.normal(size=(30, 4)).astype(np.float32), rng.normal(size=(30, 4)).astype(np.float32)
+    rows = np.array([0, 3, 4, 7, 8, 11, 15, 16, 20, 29])
+    ridge = np.mean(np.sum(old[rows].astype(np.float64) ** 2, axis=1))
+    # the ridge towards the identity is d more rows, sqrt(ridge)·e_k, that the map must send to themselves
+    x = np.vstack([old[rows], np.sqrt(ridge) * np.eye(4)])
+    y = np.vstack([new[rows], np.sqrt(ridge) * np.eye(4)])
+    expected = np.linalg.lstsq(x, y, rcond=None)[0]
+    np.testing.assert_allclose(merge.carry_map(old, new, rows), expected, atol=1e-9)
+    monkeypatch.setattr(merge, "CHUNK", 3)  # blocks add up to the same normal equations
+    np.testing.assert_allclose(merge.carry_map(old, new, rows), expected, atol=1e-9)
+    np.testing.assert_array_equal(merge.carry_map(old * 0, new, rows), np.eye(4))
+
+
+def test_average_weights_each_vector_by_the_occurrences_it_has_seen():
+    rng = np.random.default_rng(1)
+    run = rng.normal(size=(6, 3)).astype(np.float32)
+    # rows 0-2 both texts hold (count grew), row 3 only the old text, rows 4-5 only the new text
+    prior = merge.Prior(rng.normal(size=(6, 3)).astype(np.float32), np.array([3, 10, 1, 4, 0, 0]))
+    prior.w_in[4:] = 0.0
+    counts = np.array([5, 30, 2, 4, 7, 5])
+    carry = merge.carry_map(prior.w_in, run, np.array([0, 1, 2]))
+    share = np.array([3 / 8, 10 / 40, 1 / 3])[:, None]
+    expected = run.copy()
+    expected[:3] = share * (prior.w_in[:3].astype(np.float64) @ carry) + (1 - share) * run[:3]
+    w_in = run.copy()
+    assert merge.average(prior, w_in, counts) == 3
+    np.testing.assert_allclose(w_in, expected, rtol=1e-6)
+    np.testing.assert_array_equal(w_in[3:], run[3:])
+
+
+def test_a_turn_of_the_whole_space_is_carried_not_undone():
+    rng = np.random.default_rng(2)
+    old = rng.normal(size=(2000, 4)).astype(np.float32)
+    turn = np.linalg.qr(rng.normal(size=(4, 4)))[0]
+    run = (old @ turn).astype(np.float32)
+    prior = merge.Prior(old, np.full(2000, 10))
+    w_in = run.copy()
+    merge.average(prior, w_in, np.full(2000, 20))
+    np.testing.assert_allclose(w_in, run, atol=0.02)  # old @ M lands on the run's vectors: the average keeps them
+
+
+def test_average_is_the_run_then_the_merge(trained):
+    runs = {}
+    for how in ("none", "average"):
+        model = word2vec.Model(word2vec.Vectors(trained.wv.words, np.array(trained.wv.vectors), trained.wv.counts),
+                               trained.config, trained.metrics, np.array(trained.w_out))
+        runs[how] = model.train_more(sentences=PART_B, progress=False, continue_merge=how)
+    plain, averaged = runs["none"], runs["average"]
+    assert plain.wv.words == averaged.wv.words and averaged.config.train.continue_merge == "average"
+    rows = np.array([plain.wv.key_to_index[word] for word in trained.wv.words])
+    prior = merge.make_prior(trained.wv.vectors, trained.wv.counts, rows, len(plain.wv))
+    expected = np.array(plain.wv.vectors)
+    assert merge.average(prior, expected, plain.wv.counts) == len(trained.wv) - TOPICS  # all but the onlya*
+    np.testing.assert_array_equal(averaged.wv.vectors, expected)
+    np.testing.assert_array_equal(averaged.w_out, plain.w_out)  # the output weights stay as the run left them
+
+
+def test_an_interrupted_continued_run_resumes_to_the_same_average(trained, tmp_path):
+    corpus = _write(tmp_path / "b.txt", PART_B)
+    config = trained.config.with_overrides({"train.checkpoint_every": 0})
+    quiet = loop.Reporter(progress=False, log=lambda message: None)
+    word2vec.api.continue_training(trained, [corpus], config, str(tmp_path / "whole"), quiet, loop.Hooks())
+
+    def stop(trainer, state):
+        trainer.stop_signal = 2
+
+    with pytest.raises(Interrupted):
+        word2vec.api.continue_training(trained, [corpus], config, str(tmp_path / "split"), quiet,
+                                       loop.Hooks(on_job=stop))
+    loop.resume(str(tmp_path / "split"), reporter=quiet)
+    whole, split = ((tmp_path / name / "vectors.npy").read_bytes() for name in ("whole", "split"))
+    assert split == whole
 
 
 def test_extend_adds_only_new_words_reaching_min_count():

@@ -2,6 +2,7 @@
 
 import time
 
+import numpy as np
 import pytest
 import yaml
 from click.testing import CliRunner
@@ -336,6 +337,15 @@ def _nan_metric(arrays, meta):
     meta["metrics"][0]["seconds"] = float("nan")
 
 
+def _prior(rows_short=0, extra_count=0, counts=True):
+    """Give the checkpoint the model a continued run starts from, damaged as asked."""
+    def change(arrays, meta):
+        arrays["prior_w_in"] = np.zeros((len(arrays["w_in"]) - rows_short, arrays["w_in"].shape[1]), np.float32)
+        if counts:
+            arrays["prior_counts"] = arrays["counts"] + extra_count
+    return change
+
+
 @pytest.mark.parametrize("change, problem", [
     (_negate_count, "negative word counts"),
     (_nan_tally, "tallies that are negative, NaN or infinite"),
@@ -346,6 +356,9 @@ def _nan_metric(arrays, meta):
     (_nan_metric, "metrics entry {"),
     (_set("metrics", []), "0 epochs of metrics for 1 finished epochs"),
     (_set("threads", 100_000_000), "bad words, paths, threads, epoch or job"),
+    (_prior(rows_short=1), "prior_w_in should be float32 ("),
+    (_prior(counts=False), "prior_counts should be int64 ("),
+    (_prior(extra_count=1), "prior_counts below 0 or above the counts"),
 ])
 def test_tampered_checkpoint_values_are_refused(interrupted, change, problem):
     tamper(interrupted, change)

@@ -270,8 +270,11 @@ class Model:
 
         New words that reach vocab.min_count join with fresh vectors, counts add up, the tables and
         the Huffman tree are rebuilt, and the learning rate restarts at train.alpha (the model's,
-        unless given here). arch, loss and vector_size cannot change. `output` is the directory to
-        write (None: in memory only). The model itself is updated and returned.
+        unless given here). At the end, with train.continue_merge "average" (the default), each
+        word both texts hold gets the average of its old and new vector, weighted by the
+        occurrences each has seen (see `training.merge`). arch, loss and vector_size cannot
+        change. `output` is the directory to write (None: in memory only). The model itself is
+        updated and returned.
         """
         if (sentences is None) == (corpus_file is None):
             raise ConfigError("give one of sentences= (token lists) or corpus_file= (paths)")

@@ -79,6 +79,9 @@ class TrainConfig:
                                 "gensim's corpus_file with 2 workers) or linear", choices=("sawtooth", "linear"))
     sync_words: int = _spec(1_000_000, "with --cluster: words each worker trains between two syncs",
                             minimum=10_000, maximum=10**9)
+    continue_merge: str = _spec("average", "with --init: a word both texts hold ends as the average of its old vector "
+                                "and the run's, by the occurrences each has seen (average), or as the run leaves "
+                                "it (none, as gensim)", choices=("average", "none"))
 
 
 @dataclass(frozen=True)

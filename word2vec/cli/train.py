@@ -67,7 +67,8 @@ def train(corpus, config_path, assignments, output, vocab_path, resume_dir, init
     (give the corpus again when it was read from stdin).
 
     `--init MODEL` continues a finished model on more text: new words join, counts add up,
-    the learning rate restarts at train.alpha; arch, loss and vector_size must stay.
+    the learning rate restarts at train.alpha, and the words both texts hold end as the average
+    of their old and new vectors (train.continue_merge); arch, loss and vector_size must stay.
 
     `--cluster ADDRESS` counts, encodes and trains on a Dask cluster: CORPUS may be globs and
     URLs (s3://…), each worker reads its own blocks, and the replicas sync every train.sync_words words.

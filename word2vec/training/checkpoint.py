@@ -2,7 +2,8 @@
 
 A checkpoint holds the weights, the threads' RNG states and tallies, and as JSON the config,
 the vocabulary, the absolute corpus paths with a digest of the encoded corpus, and the position
-(epoch, job). Everything is checked before a resumed run reaches the kernels.
+(epoch, job); a continued run's also the model it started from (`prior_w_in`, `prior_counts`).
+Everything is checked before a resumed run reaches the kernels.
 """
 
 import contextlib
@@ -20,6 +21,7 @@ from ..errors import DataError, W2VError
 from ..fileio import atomic_write
 from ..safe_yaml import show
 from ..store.modeldir import CHECKPOINT
+from .merge import Prior
 
 CHECKPOINT_VERSION = 1
 
@@ -109,9 +111,31 @@ def _check_checkpoint(path, arrays, meta):
         if array is None or array.shape != shape or array.dtype != dtype:
             got = "nothing" if array is None else f"{array.dtype} {array.shape}"
             raise fail(f"{name} should be {np.dtype(dtype)} {shape}, found {got}")
+    _check_prior(arrays, len(words), dim, fail)
     problem = _bad_values(arrays) or _bad_progress(meta)
     if problem:
         raise fail(problem)
+
+
+def _check_prior(arrays, n_words, dim, fail):
+    """The model a continued run started from, when the checkpoint holds one: shapes, values, counts."""
+    if "prior_w_in" not in arrays and "prior_counts" not in arrays:
+        return
+    expected = {"prior_w_in": ((n_words, dim), np.float32), "prior_counts": ((n_words,), np.int64)}
+    for name, (shape, dtype) in expected.items():
+        array = arrays.get(name)
+        if array is None or array.shape != shape or array.dtype != dtype:
+            got = "nothing" if array is None else f"{array.dtype} {array.shape}"
+            raise fail(f"{name} should be {np.dtype(dtype)} {shape}, found {got}")
+    if not np.isfinite(arrays["prior_w_in"]).all():
+        raise fail("prior_w_in holds NaN or infinity")
+    if (arrays["prior_counts"] < 0).any() or (arrays["prior_counts"] > arrays["counts"]).any():
+        raise fail("prior_counts below 0 or above the counts")
+
+
+def prior_of(arrays):
+    """The merge.Prior a checkpoint holds, or None."""
+    return Prior(arrays["prior_w_in"], arrays["prior_counts"]) if "prior_w_in" in arrays else None
 
 
 def _bad_values(arrays):
@@ -172,6 +196,8 @@ def saver(folder, trainer, paths, digest):
     def save(state):
         arrays = {"w_in": state.w_in, "w_out": state.w_out, "rngs": state.rngs, "tallies": state.tallies,
                   "counts": trainer.data.vocab.counts}
+        if trainer.prior is not None:
+            arrays.update(prior_w_in=trainer.prior.w_in, prior_counts=trainer.prior.counts)
         meta = {"config": trainer.config.to_dict(), "words": trainer.data.vocab.words, "paths": absolute,
                 "digest": digest, "epoch": state.epoch, "job": state.job, "epoch_seconds": state.epoch_seconds,
                 "metrics": state.metrics, "threads": trainer.threads}

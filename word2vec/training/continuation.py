@@ -10,7 +10,7 @@ from ..errors import ConfigError, DataError
 from ..store import modeldir
 from ..text import corpus
 from ..text import vocab as vocab_mod
-from . import interrupts
+from . import interrupts, merge
 from .loop import Corpus, Hooks, Reporter, State, Trainer, _check_inputs, _run, init_weights, thread_seed
 
 # Keys a continued run must share with the model: they fix the shapes and meaning of the weights.
@@ -92,7 +92,9 @@ def continue_training(paths, config, output, start, reporter=None, hooks=None, i
 
     New words reaching vocab.min_count join with fresh vectors; counts add up; the subsampling
     and noise tables and the Huffman tree come from the summed counts; the learning rate runs
-    from train.alpha down to train.min_alpha over this run's words, as in a new run.
+    from train.alpha down to train.min_alpha over this run's words, as in a new run. With
+    train.continue_merge "average", the words both texts hold then end as the average of their
+    old and new vectors (see `merge`).
 
     Returns (extended vocab, input vectors, output weights, metrics dict).
     """
@@ -103,6 +105,8 @@ def continue_training(paths, config, output, start, reporter=None, hooks=None, i
         data, moved = read_more(paths, config, workdir, start, reporter)
         trainer = Trainer(data, config, reporter)
         w_in, w_out = grow_weights(start, moved, len(data.vocab), config)
+        if config.train.continue_merge == "average":
+            trainer.prior = merge.make_prior(start.w_in, start.vocab.counts, moved, len(data.vocab))
         rngs = np.stack([thread_seed(config.train.seed, t) for t in range(trainer.threads)])
         state = State(w_in, w_out, rngs, np.zeros((trainer.threads, 3)))
         vectors, metrics = _run(trainer, state, output, paths, hooks, guard)

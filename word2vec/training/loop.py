@@ -13,7 +13,7 @@ from ..errors import DataError, DivergenceError, Interrupted, W2VError
 from ..store import modeldir
 from ..text import corpus
 from ..text import vocab as vocab_mod
-from . import checkpoint, interrupts, pages, reader, subword_model
+from . import checkpoint, interrupts, merge, pages, reader, subword_model
 from .reporting import Reporter
 
 JOB_WORDS = 10_000  # words per kernel call: small enough to balance threads, large enough to amortize the call
@@ -129,6 +129,7 @@ class Trainer:
         self.total_words = int(data.ends[-1])
         self.stop_signal = None  # set by a signal handler; honoured at the next job boundary
         self.on_checkpoint = None  # callable(state), called every train.checkpoint_every seconds
+        self.prior = None  # continued training: the merge.Prior averaged in after the last epoch
 
     def new_state(self):
         w_in, w_out = init_weights(len(self.data.vocab), self.config)
@@ -321,6 +322,9 @@ def _run(trainer, state, output, paths, hooks, guard):
                 state = trainer.train(state, on_job=hooks.on_job)
         except Interrupted as exc:
             raise exc.at(output) from None
+        if trainer.prior is not None:
+            shared = merge.average(trainer.prior, state.w_in, data.vocab.counts)
+            trainer.reporter.log(f"averaged the vectors of the {shared} words both texts hold with the model's")
         metrics = {"epochs": state.metrics, "vocab_size": len(data.vocab), "corpus_tokens": data.raw_tokens,
                    "threads": trainer.threads}
         vectors = subword_model.word_vectors(trainer.tables, state.w_in, config)
@@ -428,6 +432,7 @@ def resume(output, paths=None, reporter=None, hooks=None):
         if checkpoint.corpus_digest(data) != meta["digest"]:
             raise DataError(f"the corpus ({', '.join(paths)}) is not the one this checkpoint was trained on")
         trainer = Trainer(data, config, reporter, threads=meta["threads"])
+        trainer.prior = checkpoint.prior_of(arrays)
         checkpoint.check_position(output, meta, len(trainer.jobs))
         state = State(arrays["w_in"], arrays["w_out"], arrays["rngs"], arrays["tallies"], meta["epoch"],
                       meta["job"], meta["epoch_seconds"], meta["metrics"])
