@@ -194,13 +194,12 @@ def test_topic_words_find_their_neighbours(scheduler, tmp_path, write_corpus):
 
 
 def test_cluster_training_refuses_what_it_cannot_do_in_one_line(scheduler, tmp_path):
-    result = run(["train", DEMO, "-o", str(tmp_path / "m"), "--cluster", scheduler, "--set", "model.maxn=5"])
-    assert result.exit_code == 1
-    assert result.output.splitlines() == ["Error: --cluster does not train subword models yet (model.maxn > 0); "
-                                          "train them without --cluster, or set model.maxn=0"]
+    result = run(["train", DEMO, "--init", str(tmp_path / "m"), "-o", str(tmp_path / "n"), "--cluster", scheduler])
+    assert result.exit_code == 2 and "--cluster does not continue finished models (--init) yet" in result.output
     result = run(["train", "--resume", str(tmp_path / "m"), "--cluster", scheduler])
-    assert result.exit_code == 2 and "--cluster does not resume or continue runs yet" in result.output
-    assert not (tmp_path / "m").exists()
+    assert result.exit_code == 1 and result.output == f"Error: no checkpoint to resume from in {tmp_path / 'm'} " \
+                                                      "(looked for checkpoint.npz)\n"
+    assert not (tmp_path / "m").exists() and not (tmp_path / "n").exists()
 
 
 def test_average_takes_the_mean_over_the_workers_that_touched_a_row():

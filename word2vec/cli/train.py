@@ -71,6 +71,7 @@ def train(corpus, config_path, assignments, output, vocab_path, resume_dir, init
 
     `--cluster ADDRESS` counts, encodes and trains on a Dask cluster: CORPUS may be globs and
     URLs (s3://…), each worker reads its own blocks, and the replicas sync every train.sync_words words.
+    A checkpoint is written at the end of each epoch; the shards of a lost worker move to the others.
     """
     from .. import api
     from ..training import loop as train_mod
@@ -78,14 +79,19 @@ def train(corpus, config_path, assignments, output, vocab_path, resume_dir, init
     reporter = train_reporter(quiet, progress)
     hooks = api.evaluation_hooks(reporter)
     overrides = shorthand_overrides(shorthands, assignments)
-    if cluster and (resume_dir or init_dir):
-        raise click.UsageError("--cluster does not resume or continue runs yet; drop --resume or --init")
+    if cluster and init_dir:
+        raise click.UsageError("--cluster does not continue finished models (--init) yet; drop --cluster or --init")
     if resume_dir:
         if config_path or assignments or vocab_path or overrides:
             raise click.UsageError("--resume takes the config and vocabulary from the checkpoint; "
                                    "drop --config, --set, its shorthand flags and --vocab")
         output = resume_dir
-        _, _, metrics = train_mod.resume(resume_dir, list(corpus) or None, reporter, hooks)
+        if cluster:
+            from ..distributed import rounds
+
+            _, _, metrics = rounds.resume(resume_dir, list(corpus) or None, cluster, reporter, hooks)
+        else:
+            _, _, metrics = train_mod.resume(resume_dir, list(corpus) or None, reporter, hooks)
     elif init_dir:
         if not corpus or vocab_path:
             raise click.UsageError("--init takes the vocabulary from MODEL and needs the new CORPUS; drop --vocab"
