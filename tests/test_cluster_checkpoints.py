@@ -1,4 +1,4 @@
-"""Checkpoints and --resume of a cluster run, and what its metrics.json records of the rounds."""
+"""Checkpoints, --resume and --init of a cluster run, and what its metrics.json records of the rounds."""
 
 import json
 import signal
@@ -138,3 +138,22 @@ def test_metrics_record_every_round_its_bytes_and_its_compute_and_sync_time(unbr
         assert epoch["compute_seconds"] == pytest.approx(sum(entry["compute_seconds"] for entry in mine), abs=1e-3)
         assert epoch["sync_seconds"] == pytest.approx(sum(entry["sync_seconds"] for entry in mine), abs=1e-3)
         assert epoch["seconds"] >= epoch["compute_seconds"]
+
+
+def test_init_continues_a_model_on_new_text_on_a_cluster(scheduler, unbroken, write_corpus, tmp_path):
+    from word2vec import api
+
+    model, _ = unbroken
+    rng = np.random.default_rng(5)
+    new_topic = [f"t4w{i}" for i in range(6)]
+    more = write_corpus("".join(" ".join(rng.choice(new_topic, 12)) + "\n" for _ in range(1500)))
+    output = tmp_path / "more"
+    result = CliRunner().invoke(cli, ["train", str(more), "--init", str(model), "-o", str(output), "--cluster",
+                                      scheduler, "--epochs", "2"])
+    assert result.exit_code == 0, result.output
+    assert "vocabulary: 32 words, 6 new" in result.output
+    grown = api.load_model(str(output))
+    assert len(grown.wv.words) == 38 and grown.metrics["epochs"][-1]["words"] == 18000
+    old = api.load_model(str(model))
+    assert np.array_equal(grown["t0w1"], old["t0w1"])  # words absent from the new text keep their vectors
+    assert {word for word, _ in grown.most_similar("t4w0", topn=4)} <= set(new_topic)

@@ -193,13 +193,11 @@ def test_topic_words_find_their_neighbours(scheduler, tmp_path, write_corpus):
         assert all(word in topic for word in neighbours), (topic[0], neighbours)
 
 
-def test_cluster_training_refuses_what_it_cannot_do_in_one_line(scheduler, tmp_path):
-    result = run(["train", DEMO, "--init", str(tmp_path / "m"), "-o", str(tmp_path / "n"), "--cluster", scheduler])
-    assert result.exit_code == 2 and "--cluster does not continue finished models (--init) yet" in result.output
+def test_resume_on_a_cluster_without_a_checkpoint_is_one_line(scheduler, tmp_path):
     result = run(["train", "--resume", str(tmp_path / "m"), "--cluster", scheduler])
     assert result.exit_code == 1 and result.output == f"Error: no checkpoint to resume from in {tmp_path / 'm'} " \
                                                       "(looked for checkpoint.npz)\n"
-    assert not (tmp_path / "m").exists() and not (tmp_path / "n").exists()
+    assert not (tmp_path / "m").exists()
 
 
 def test_average_takes_the_mean_over_the_workers_that_touched_a_row():

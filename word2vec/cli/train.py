@@ -71,7 +71,8 @@ def train(corpus, config_path, assignments, output, vocab_path, resume_dir, init
 
     `--cluster ADDRESS` counts, encodes and trains on a Dask cluster: CORPUS may be globs and
     URLs (s3://…), each worker reads its own blocks, and the replicas sync every train.sync_words words.
-    A checkpoint is written at the end of each epoch; the shards of a lost worker move to the others.
+    A checkpoint is written at the end of each epoch (resume with --resume DIR --cluster ADDRESS), and
+    the shards of a lost worker move to the others; --init works there too.
     """
     from .. import api
     from ..training import loop as train_mod
@@ -79,8 +80,6 @@ def train(corpus, config_path, assignments, output, vocab_path, resume_dir, init
     reporter = train_reporter(quiet, progress)
     hooks = api.evaluation_hooks(reporter)
     overrides = shorthand_overrides(shorthands, assignments)
-    if cluster and init_dir:
-        raise click.UsageError("--cluster does not continue finished models (--init) yet; drop --cluster or --init")
     if resume_dir:
         if config_path or assignments or vocab_path or overrides:
             raise click.UsageError("--resume takes the config and vocabulary from the checkpoint; "
@@ -99,7 +98,13 @@ def train(corpus, config_path, assignments, output, vocab_path, resume_dir, init
         model = api.load_model(init_dir)
         config = init_config(model.config, config_path, assignments, overrides)
         inputs = [path for path in (config_path,) if path]
-        *_, metrics = api.continue_training(model, list(corpus), config, output, reporter, hooks, inputs)
+        if cluster:
+            from ..distributed import rounds
+
+            *_, metrics = rounds.continue_training(list(corpus), config, output, cluster, api.training_start(model),
+                                                   reporter, hooks, inputs)
+        else:
+            *_, metrics = api.continue_training(model, list(corpus), config, output, reporter, hooks, inputs)
     else:
         if not corpus:
             raise click.UsageError("give at least one CORPUS file (or - for stdin)")

@@ -21,7 +21,7 @@ from ..store import modeldir
 from ..text import corpus as corpus_mod
 from ..text import subwords
 from ..text import vocab as vocab_mod
-from ..training import checkpoint, interrupts, loop, subword_model
+from ..training import checkpoint, continuation, interrupts, loop, subword_model
 from . import blocks as blocks_mod
 from . import checkpoints, connect, faults, replica
 from . import vocab as cluster_vocab
@@ -225,6 +225,28 @@ def train(paths, config, output, address, reporter=None, vocab=None, hooks=None,
         shards, block_bytes = make_shards(client, paths, config)
         weights = replica.initial_weights(len(vocab), config)
         driver = Driver(client, vocab, config, shards, reporter, weights, seeded=True)
+        vectors, metrics = _run(driver, output, paths, block_bytes, hooks, guard, started)
+    return _evaluate(driver, vectors, metrics, output, hooks)
+
+
+def continue_training(paths, config, output, address, start, reporter=None, hooks=None, inputs=()):
+    """What `w2v train --init MODEL --cluster ADDRESS` runs: train `start` (a `training.continuation.Start`)
+    further on `paths`, as `training.continuation.continue_training` does on this machine."""
+    reporter, hooks = reporter or loop.Reporter(), hooks or loop.Hooks()
+    continuation.check_config(start, config)
+    connect.parse_address(address)
+    loop._check_inputs(paths, config, output, hooks, inputs)
+    with interrupts.SignalGuard() as guard, modeldir.locked(output, reporter.log), \
+            connect.connect(address, reporter.log) as client:
+        started = time.perf_counter()
+        words, counts, table = cluster_vocab.count_words(client, paths, config.corpus.lowercase)
+        if cluster_vocab.pruning_note(table):
+            reporter.log(cluster_vocab.pruning_note(table))
+        vocab, _, moved = vocab_mod.extend(start.vocab, words, counts, config.vocab.min_count)
+        reporter.log(f"vocabulary: {len(start.vocab)} words, {len(vocab) - len(start.vocab)} new")
+        shards, block_bytes = make_shards(client, paths, config)
+        weights = continuation.grow_weights(start, moved, len(vocab), config)
+        driver = Driver(client, vocab, config, shards, reporter, weights, seeded=False)
         vectors, metrics = _run(driver, output, paths, block_bytes, hooks, guard, started)
     return _evaluate(driver, vectors, metrics, output, hooks)
 
