@@ -23,20 +23,22 @@ CONFIG = ["model.vector_size=20", "train.epochs=2", "vocab.min_count=1", "vocab.
 
 
 def test_killed_worker_processes_lose_nothing(topic_corpus, tmp_path, capsys):
-    """Kill the worker of shard 1 before round 2 of epoch 1, then the worker that took it over before epoch 2.
+    """Kill the worker of shard 1 in round 2 of epoch 1, then the worker that took it over in round 1 of epoch 2,
+    each as soon as the round's tasks are sent.
 
     Each shard's round runs again elsewhere from the same weights and RNG states, so the run ends
     with the same weights, to the bit, as one that lost nothing (one thread per shard).
     """
     corpus, topics = topic_corpus
     config = config_mod.resolve(None, CONFIG)
-    killed = []
+    pids, killed = {}, []
 
     def kill(driver, epoch, index):
+        if (epoch, index) == (0, 0):
+            pids.update(driver.client.run(os.getpid))
         if (epoch, index) in ((0, 1), (1, 0)):
             victim = driver.shards[1].worker
-            pid = driver.client.run(os.getpid, workers=[victim])[victim]
-            os.kill(pid, signal.SIGKILL)
+            os.kill(pids[victim], signal.SIGKILL)
             killed.append(victim)
 
     with distributed.LocalCluster(n_workers=3, threads_per_worker=1, processes=True, dashboard_address=":0",

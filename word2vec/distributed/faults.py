@@ -175,18 +175,20 @@ class Placement:
         return client.submit(replica.add_shards, run.run_id, indexes, encoded,
                              [self.shards[i].rngs for i in indexes], started, workers=[worker], pure=False)
 
-    def run_tasks(self, make_task, place=False):
+    def run_tasks(self, make_task, place=False, sent=None):
         """Run `make_task(worker, indexes, ready)` for each worker's shards; {shard index: result}.
 
         `ready` is the future of the shards' placement on the worker (see `place`), made first
-        when `place` is true, else None. The shards of a worker lost on the way are placed
-        elsewhere and their task made again there.
+        when `place` is true, else None. `sent()` is called once every task is on its way. The
+        shards of a worker lost on the way are placed elsewhere and their task made again there.
         """
         from distributed import wait
 
         pending, results, self.retries = {}, {}, 0
         for worker, indexes in self.by_worker().items():
             self._submit(pending, make_task, worker, indexes, place)
+        if sent is not None:
+            sent()
         while pending:
             try:
                 wait(list(pending), return_when="FIRST_COMPLETED")

@@ -102,7 +102,7 @@ class Driver:
         self.tallies = np.zeros((sum(shard.threads for shard in shards), 3))
         self.rounds = self.total_words = self.workers = None  # known once the shards are built
         self.stop_signal = None  # set by a signal handler; honoured at the next round boundary
-        self.on_round = None  # callable(driver, epoch, round) before each round's tasks (tests kill workers there)
+        self.on_round = None  # callable(driver, epoch, round) once a round's tasks are sent (tests kill workers there)
 
     def weights(self):
         """None while the replicas may seed their own weights, else (w_in, w_out, updates applied) to send them."""
@@ -139,9 +139,8 @@ class Driver:
             return self.client.submit(replica.train_round, self.run.run_id, update, seq, indexes, rngs,
                                       (epoch, index, self.rounds, alphas), ready, workers=[worker], pure=False)
 
-        if self.on_round is not None:
-            self.on_round(self, epoch, index)
-        done = self.placement.run_tasks(task)
+        hook = self.on_round and (lambda: self.on_round(self, epoch, index))
+        done = self.placement.run_tasks(task, sent=hook)
         results = [done[shard.index] for shard in self.shards]
         compute = max(sum(done[i][3] for i in indexes) for indexes in self.placement.by_worker().values())
         sent, rows = self._merge(results)

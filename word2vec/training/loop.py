@@ -328,7 +328,7 @@ class Hooks:
     """Optional callbacks: on_job(trainer, state) after each job (one thread only);
     evaluate(config, vocab, w_in) -> dict of scores added to metrics.json (run after the save);
     check(config) before anything is read, raising W2VError for an input `evaluate` would fail on;
-    on_round(driver, epoch, round) before each round of a cluster run."""
+    on_round(driver, epoch, round) once the tasks of a round of a cluster run are sent."""
 
     on_job: callable = None
     evaluate: callable = None
