@@ -100,8 +100,10 @@ class Replica:
     def __init__(self, vocab, config, weights=None, applied=0):
         if weights is None:
             weights = initial_weights(len(vocab), config)  # seeded identically on every worker
+        else:  # sent: possibly read-only, or (in a cluster of threads) the driver's own arrays
+            weights = tuple(np.array(w, dtype=np.float32, copy=True) for w in weights)
         self.vocab, self.config = vocab, config
-        self.base = tuple(np.array(w, dtype=np.float32, copy=True) for w in weights)
+        self.base = tuple(weights)
         self.work = tuple(w.copy() for w in self.base)
         self.applied = applied  # how many merged updates `base` holds
         self.shards = {}

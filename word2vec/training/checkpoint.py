@@ -89,6 +89,7 @@ _META_TYPES = {"config": dict, "words": list, "paths": list, "digest": str, "epo
                "epoch_seconds": (int, float), "metrics": list, "threads": int}
 _METRIC_KEYS = ("epoch", "loss", "predictions", "words", "seconds", "words_per_sec")
 CLUSTER_METRIC_KEYS = ("rounds", "bytes_per_round", "compute_seconds", "sync_seconds")  # a cluster run's epochs
+CLUSTER_MAX_WORKERS = 4096  # a cluster run's threads are those of all its workers
 
 
 def _check_checkpoint(path, arrays, meta):
@@ -104,7 +105,8 @@ def _check_checkpoint(path, arrays, meta):
     except W2VError as exc:
         raise fail(f"its config: {exc}") from None
     words, threads, dim = meta["words"], meta["threads"], config.model.vector_size
-    if not all(isinstance(w, str) for w in words + meta["paths"]) or not 1 <= threads <= config_mod.MAX_THREADS \
+    max_threads = config_mod.MAX_THREADS * (CLUSTER_MAX_WORKERS if "cluster" in meta else 1)
+    if not all(isinstance(w, str) for w in words + meta["paths"]) or not 1 <= threads <= max_threads \
             or meta["job"] < 0 or not 0 <= meta["epoch"] <= config.train.epochs:
         raise fail("bad words, paths, threads, epoch or job")
     n_out = max(len(words) - 1, 1) if config.model.loss == "hs" else len(words)  # as training.init_weights
