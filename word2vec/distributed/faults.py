@@ -175,18 +175,43 @@ class Placement:
         return client.submit(replica.add_shards, run.run_id, indexes, encoded,
                              [self.shards[i].rngs for i in indexes], started, workers=[worker], pure=False)
 
+    def rebalance(self):
+        """Move shards to live workers that hold none (they joined since, as a restarted worker does), one from
+        the worker holding the most while it holds two or more; the set of shards moved, to be placed."""
+        from distributed import fire_and_forget
+
+        held, moved = self.by_worker(), set()
+        for worker in sorted(self.watch.live - set(held)):
+            busiest = max(held, key=lambda w: (len(held[w]), w))
+            if len(held[busiest]) < 2:
+                break
+            index = held[busiest].pop()
+            held[worker] = [index]
+            self.shards[index].worker = worker
+            moved.add(index)
+            fire_and_forget(self.client.submit(replica.drop_shard, self.run.run_id, index, workers=[busiest],
+                                               pure=False))
+            self.log(f"worker {worker} is idle: shard {index} moves to it from {busiest}, its blocks read from the "
+                     "source")
+        return moved
+
     def run_tasks(self, make_task, place=False, sent=None):
         """Run `make_task(worker, indexes, ready)` for each worker's shards; {shard index: result}.
 
         `ready` is the future of the shards' placement on the worker (see `place`), made first
-        when `place` is true, else None. `sent()` is called once every task is on its way. The
-        shards of a worker lost on the way are placed elsewhere and their task made again there.
+        for every shard when `place` is True, for those in it when it is a set, else None.
+        `sent()` is called once every task is on its way. The shards of a worker lost on the way
+        are placed elsewhere and their task made again there.
         """
         from distributed import wait
 
         pending, results, self.retries = {}, {}, 0
+        placing = set(range(len(self.shards))) if place is True else set(place or ())
         for worker, indexes in self.by_worker().items():
-            self._submit(pending, make_task, worker, indexes, place)
+            for group, placed in (([i for i in indexes if i not in placing], False),
+                                  ([i for i in indexes if i in placing], True)):
+                if group:
+                    self._submit(pending, make_task, worker, group, placed)
         if sent is not None:
             sent()
         while pending:

@@ -237,6 +237,14 @@ def train_round(run_id, update, seq, indexes, rngs, position, after=None):
         return [replica.train(i, r, *position) for i, r in zip(indexes, rngs)]
 
 
+def drop_shard(run_id, index):
+    """Free shard `index` of this worker's replica: it moved to another worker."""
+    replica = _REPLICAS.get(_key(run_id))
+    if replica is not None:
+        with replica.lock:
+            replica.shards.pop(index, None)
+
+
 def stop(run_id):
     """Free the run's replicas and vocabulary index in this process."""
     for key in [key for key in _REPLICAS if key[0] == run_id]:

@@ -140,7 +140,7 @@ class Driver:
                                       (epoch, index, self.rounds, alphas), ready, workers=[worker], pure=False)
 
         hook = self.on_round and (lambda: self.on_round(self, epoch, index))
-        done = self.placement.run_tasks(task, sent=hook)
+        done = self.placement.run_tasks(task, self.placement.rebalance(), sent=hook)
         results = [done[shard.index] for shard in self.shards]
         compute = max(sum(done[i][3] for i in indexes) for indexes in self.placement.by_worker().values())
         sent, rows = self._merge(results)
