@@ -147,7 +147,7 @@ class Placement:
 
     def __init__(self, client, run, shards, weights, log):
         self.client, self.run, self.shards, self.weights, self.log = client, run, shards, weights, log
-        self.replicas = set()  # workers holding a replica of the run
+        self.replicas = set()  # workers known to hold a replica of the run (a task of theirs succeeded)
         self.watch = None
         self.losses = []  # one record per lost worker, for metrics.json
 
@@ -162,12 +162,11 @@ class Placement:
         """Tasks on `worker` that build shards `indexes` there; the future of their summaries."""
         run, client = self.run, self.client
         started = None
-        if worker not in self.replicas:
+        if worker not in self.replicas:  # a replica there may be on its way, or gone: `start` keeps a current one
             state = self.weights()
             weights = None if state is None else scatter(client, state[:2], [worker])
             started = client.submit(replica.start, run.run_id, run.words.get(), run.vocab.counts, run.config, weights,
                                     0 if state is None else state[2], workers=[worker], pure=False)
-            self.replicas.add(worker)
         encoded = [client.compute([run.encode(part) for part in self.shards[i].parts], workers=[worker])
                    for i in indexes]
         for i in indexes:
@@ -231,6 +230,7 @@ class Placement:
                 finally:
                     self.watch.untrack(future)
                 results.update(zip(indexes, values))
+                self.replicas.add(worker)
         return results
 
     def _submit(self, pending, make_task, worker, indexes, place):

@@ -19,6 +19,7 @@ from . import blocks as blocks_mod
 
 _INDEXES = {}  # run id → word → id, built once per worker process
 _REPLICAS = {}  # (run id, worker address) → Replica
+_STARTING = threading.Lock()  # two placements on one worker may start its replica at once
 _CHUNK_ROWS = 1 << 16  # rows compared at a time: the bucket matrix never needs a full-size mask
 
 
@@ -123,8 +124,8 @@ class Replica:
         """Add merged update number `seq`, (rows, deltas) of both matrices, unless `base` holds it already."""
         if update is None or seq <= self.applied:
             return
-        if seq != self.applied + 1:
-            raise RuntimeError(f"replica holds {self.applied} updates and was sent update {seq}")
+        if seq != self.applied + 1:  # it missed one: the driver sends the shards elsewhere, with its weights
+            raise MissingReplica(f"the replica holds {self.applied} updates and was sent update {seq}")
         for base, work, (rows, deltas) in zip(self.base, self.work, update):
             base[rows] += deltas
             work[rows] = base[rows]
@@ -212,8 +213,15 @@ def _replica(run_id):
 
 
 def start(run_id, words, counts, config, weights=None, applied=0):
-    """Build this worker's replica of run `run_id`: seeded weights, or `weights` holding `applied` updates."""
-    _REPLICAS[_key(run_id)] = Replica(vocab_mod.Vocab(words, np.asarray(counts)), config, weights, applied)
+    """Build this worker's replica of run `run_id`: seeded weights, or `weights` holding `applied` updates.
+
+    A replica already here is kept if it is current (it holds at least the update before
+    `applied`, which the next round brings), with its shards.
+    """
+    with _STARTING:
+        current = _REPLICAS.get(_key(run_id))
+        if current is None or current.applied < applied - 1:
+            _REPLICAS[_key(run_id)] = Replica(vocab_mod.Vocab(words, np.asarray(counts)), config, weights, applied)
 
 
 def add_shards(run_id, indexes, encoded, rngs, after=None):
