@@ -157,3 +157,31 @@ def test_init_continues_a_model_on_new_text_on_a_cluster(scheduler, unbroken, wr
     old = api.load_model(str(model))
     assert np.array_equal(grown["t0w1"], old["t0w1"])  # words absent from the new text keep their vectors
     assert {word for word, _ in grown.most_similar("t4w0", topn=4)} <= set(new_topic)
+
+
+def test_ctrl_c_to_the_process_group_of_a_local_cluster_saves_a_checkpoint(topic_corpus, tmp_path):
+    """A terminal's Ctrl-C reaches the workers of `local:N` too: they ignore it, the driver saves and exits 130."""
+    import os
+    import subprocess
+    import sys
+    import time
+    from pathlib import Path
+
+    out = tmp_path / "m"
+    command = [sys.executable, "-m", "word2vec", "train", topic_corpus[0], "-o", str(out), "--cluster", "local:2",
+               "--epochs", "100", "--dim", "8", "--min-count", "1", "--set", "train.sync_words=10000"]
+    env = dict(os.environ, PYTHONPATH=str(Path(__file__).resolve().parents[1]))
+    proc = subprocess.Popen(command, stderr=subprocess.PIPE, stdout=subprocess.PIPE, env=env,
+                            start_new_session=True)
+    seen, deadline = b"", time.monotonic() + 120
+    while b"checkpoint saved" not in seen and time.monotonic() < deadline:  # epoch 1 is over
+        seen += os.read(proc.stderr.fileno(), 4096)
+    os.killpg(proc.pid, signal.SIGINT)
+    stdout, stderr = proc.communicate(timeout=120)
+    lines = (seen + stderr).decode().splitlines()
+    assert proc.returncode == 130, lines
+    assert lines[-1] == (f"interrupted; a checkpoint is saved in {out}. Resume with: w2v train --resume {out} "
+                         "--cluster ADDRESS")
+    assert not any("Traceback" in line or "KeyboardInterrupt" in line for line in lines), lines
+    _, meta = checkpoint.load_checkpoint(str(out), cluster=True)
+    assert 1 <= meta["epoch"] < 100 and not (out / "vectors.npy").exists()
