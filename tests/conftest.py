@@ -34,3 +34,21 @@ def workdir(tmp_path):
     path = tmp_path / "work"
     path.mkdir()
     return path
+
+
+TOPICS = [[f"t{t}w{i}" for i in range(8)] for t in range(4)]
+
+
+@pytest.fixture(scope="session")
+def topic_corpus(tmp_path_factory):
+    """(path, topics): 3,000 lines of 12 words, each line drawn from one of 4 topics of 8 words (36k tokens).
+
+    A model that learned anything puts each word's nearest neighbours in its own topic.
+    """
+    import numpy as np
+
+    rng = np.random.default_rng(0)
+    lines = [" ".join(rng.choice(TOPICS[rng.integers(4)], 12)) for _ in range(3000)]
+    path = tmp_path_factory.mktemp("topics") / "topics.txt"
+    path.write_text("\n".join(lines) + "\n")
+    return str(path), TOPICS

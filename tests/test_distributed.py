@@ -193,13 +193,10 @@ def test_topic_words_find_their_neighbours(scheduler, tmp_path, write_corpus):
         assert all(word in topic for word in neighbours), (topic[0], neighbours)
 
 
-def test_cluster_training_refuses_what_it_cannot_do_in_one_line(scheduler, tmp_path):
-    result = run(["train", DEMO, "-o", str(tmp_path / "m"), "--cluster", scheduler, "--set", "model.maxn=5"])
-    assert result.exit_code == 1
-    assert result.output.splitlines() == ["Error: --cluster does not train subword models yet (model.maxn > 0); "
-                                          "train them without --cluster, or set model.maxn=0"]
+def test_resume_on_a_cluster_without_a_checkpoint_is_one_line(scheduler, tmp_path):
     result = run(["train", "--resume", str(tmp_path / "m"), "--cluster", scheduler])
-    assert result.exit_code == 2 and "--cluster does not resume or continue runs yet" in result.output
+    assert result.exit_code == 1 and result.output == f"Error: no checkpoint to resume from in {tmp_path / 'm'} " \
+                                                      "(looked for checkpoint.npz)\n"
     assert not (tmp_path / "m").exists()
 
 

@@ -290,14 +290,20 @@ class Model:
 
 def continue_training(model, paths, config, output, reporter, hooks, inputs=()):
     """Train `model` further (see `training.continuation`); refused in one line without output weights."""
+    from .training import continuation
+
+    return continuation.continue_training(paths, config, output, training_start(model), reporter, hooks, inputs)
+
+
+def training_start(model):
+    """What continued training starts from (a `training.continuation.Start`); refused without output weights."""
     if model.w_out is None:
         raise DataError(f"{model.source or 'this model'} has no output weights ({modeldir.OUTPUT_WEIGHTS}); "
                         "training can continue only from a model directory written by this version of w2v")
     from .training import continuation
 
-    start = continuation.Start(Vocab(model.wv.words, model.wv.counts), model.wv.vectors, model.w_out,
-                               model.config, model.source or "the model")
-    return continuation.continue_training(paths, config, output, start, reporter, hooks, inputs)
+    return continuation.Start(Vocab(model.wv.words, model.wv.counts), model.wv.vectors, model.w_out,
+                              model.config, model.source or "the model")
 
 
 def load_model(folder, in_memory=False):

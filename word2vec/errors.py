@@ -57,15 +57,15 @@ class Interrupted(W2VError):
     def __init__(self, signum, folder=None):
         self.signum = signum
         self.exit_code = 128 + int(signum)
-        self.folder = folder
+        self.folder, self.options = folder, ""
         super().__init__(self._message())
 
     def _message(self):
         where = self.folder or "the output directory"
-        return f"interrupted; a checkpoint is saved in {where}. Resume with: w2v train --resume {where}"
+        return f"interrupted; a checkpoint is saved in {where}. Resume with: w2v train --resume {where}{self.options}"
 
-    def at(self, folder):
-        """The same interruption, naming the folder to resume from."""
-        self.folder = folder
+    def at(self, folder, options=""):
+        """The same interruption, naming the folder to resume from (and the `options` resuming needs)."""
+        self.folder, self.options = folder, options
         self.args = (self._message(),)
         return self

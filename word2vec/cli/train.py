@@ -72,44 +72,72 @@ def train(corpus, config_path, assignments, output, vocab_path, resume_dir, init
 
     `--cluster ADDRESS` counts, encodes and trains on a Dask cluster: CORPUS may be globs and
     URLs (s3://…), each worker reads its own blocks, and the replicas sync every train.sync_words words.
+    A checkpoint is written at the end of each epoch (resume with --resume DIR --cluster ADDRESS), and
+    the shards of a lost worker move to the others; --init works there too.
     """
     from .. import api
-    from ..training import loop as train_mod
 
     reporter = train_reporter(quiet, progress)
     hooks = api.evaluation_hooks(reporter)
     overrides = shorthand_overrides(shorthands, assignments)
-    if cluster and (resume_dir or init_dir):
-        raise click.UsageError("--cluster does not resume or continue runs yet; drop --resume or --init")
     if resume_dir:
         if config_path or assignments or vocab_path or overrides:
             raise click.UsageError("--resume takes the config and vocabulary from the checkpoint; "
                                    "drop --config, --set, its shorthand flags and --vocab")
         output = resume_dir
-        _, _, metrics = train_mod.resume(resume_dir, list(corpus) or None, reporter, hooks)
+        metrics = _resume(resume_dir, list(corpus) or None, cluster, reporter, hooks)
     elif init_dir:
         if not corpus or vocab_path:
             raise click.UsageError("--init takes the vocabulary from MODEL and needs the new CORPUS; drop --vocab"
                                    if vocab_path else "give at least one CORPUS file (or - for stdin) to continue on")
         model = api.load_model(init_dir)
         config = init_config(model.config, config_path, assignments, overrides)
-        inputs = [path for path in (config_path,) if path]
-        *_, metrics = api.continue_training(model, list(corpus), config, output, reporter, hooks, inputs)
+        metrics = _continue(model, list(corpus), config, output, cluster, reporter, hooks, config_path)
     else:
         if not corpus:
             raise click.UsageError("give at least one CORPUS file (or - for stdin)")
         config = config_mod.resolve(config_path, assignments)
         config = config.with_overrides(overrides) if overrides else config
-        vocab = train_mod.load_vocab(vocab_path) if vocab_path else None
-        inputs = [path for path in (config_path, vocab_path) if path]
-        if cluster:
-            from ..distributed import rounds
-
-            _, _, metrics = rounds.train(list(corpus), config, output, cluster, reporter, vocab, hooks, inputs)
-        else:
-            _, _, metrics = train_mod.train(list(corpus), config, output, reporter, vocab, hooks, inputs)
+        metrics = _new_run(list(corpus), config, output, cluster, reporter, hooks, config_path, vocab_path)
     if not quiet:
         warn(f"wrote {output}/ (mean loss {metrics['epochs'][-1]['loss']:.4f} in the last epoch)")
+
+
+def _resume(folder, corpus, cluster, reporter, hooks):
+    """--resume: the metrics of the run continued from the checkpoint in `folder` (on the cluster, if given)."""
+    if cluster:
+        from ..distributed import rounds
+
+        return rounds.resume(folder, corpus, cluster, reporter, hooks)[-1]
+    from ..training import loop as train_mod
+
+    return train_mod.resume(folder, corpus, reporter, hooks)[-1]
+
+
+def _continue(model, corpus, config, output, cluster, reporter, hooks, config_path):
+    """--init: the metrics of `model` trained further on `corpus` (on the cluster, if given)."""
+    from .. import api
+
+    inputs = [path for path in (config_path,) if path]
+    if cluster:
+        from ..distributed import rounds
+
+        return rounds.continue_training(corpus, config, output, cluster, api.training_start(model), reporter, hooks,
+                                        inputs)[-1]
+    return api.continue_training(model, corpus, config, output, reporter, hooks, inputs)[-1]
+
+
+def _new_run(corpus, config, output, cluster, reporter, hooks, config_path, vocab_path):
+    """The metrics of a new run on `corpus` (on the cluster, if given)."""
+    from ..training import loop as train_mod
+
+    vocab = train_mod.load_vocab(vocab_path) if vocab_path else None
+    inputs = [path for path in (config_path, vocab_path) if path]
+    if cluster:
+        from ..distributed import rounds
+
+        return rounds.train(corpus, config, output, cluster, reporter, vocab, hooks, inputs)[-1]
+    return train_mod.train(corpus, config, output, reporter, vocab, hooks, inputs)[-1]
 
 
 def init_config(model_config, config_path, assignments, overrides):

@@ -3,6 +3,8 @@
 import contextlib
 import logging
 import re
+import signal
+import threading
 
 from ..errors import ConfigError, W2VError
 
@@ -53,8 +55,10 @@ def connect(address, log=None):
             if log is not None:
                 log(f"starting a local cluster of {target} worker process{'es' if target > 1 else ''} "
                     f"× {threads} thread{'s' if threads > 1 else ''}…")
-            with LocalCluster(n_workers=target, threads_per_worker=threads, processes=True,
-                              dashboard_address=":0", silence_logs=logging.ERROR) as cluster, Client(cluster) as client:
+            with _ctrl_c_ignored():
+                cluster = LocalCluster(n_workers=target, threads_per_worker=threads, processes=True,
+                                       dashboard_address=":0", silence_logs=logging.CRITICAL)
+            with cluster, Client(cluster) as client:
                 yield client
             return
         try:
@@ -64,6 +68,23 @@ def connect(address, log=None):
                            f"`dask scheduler` and workers with `dask worker {target}`, or check the address") from None
         with client:
             yield client
+
+
+@contextlib.contextmanager
+def _ctrl_c_ignored():
+    """SIGINT ignored while the local workers start, so that they inherit the disposition (Python keeps it).
+
+    A terminal sends Ctrl-C to the whole process group, workers included; they must not die of it
+    but be closed by the driver, once it has saved a checkpoint. A Ctrl-C in these seconds is lost.
+    """
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    previous = signal.signal(signal.SIGINT, signal.SIG_IGN)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGINT, previous)
 
 
 def _reason(exc):

@@ -1,20 +1,38 @@
-"""The worker side of training: each worker's encoded blocks and its full replica of the weights.
+"""The worker side of training: a full replica of the weights per worker, and the shards of the corpus it trains.
 
-A replica lives in its worker process (one per run id) between rounds. In a round it applies
-the merged update of the last round, trains its share of the round's words with the existing
-kernels (`training.loop.Trainer.run_job`) on its threads, and returns the rows it changed.
+A shard is a fixed share of the corpus blocks, encoded on the worker that holds it, with its own
+RNG states: it is the unit of work that moves to another worker when its worker is lost. A
+worker holds one replica per run (the weights as of the last merge, and a working copy) and
+one or more shards. In a round it applies the merged update of the last round, then trains each
+of its shards' share of the round with the existing kernels (`training.loop.Trainer.run_job`)
+from those same weights, and returns the rows each shard changed.
 """
 
 import threading
+import time
 
 import numpy as np
 
 from ..text import vocab as vocab_mod
-from ..training import loop
+from ..training import checkpoint, loop, subword_model
 from . import blocks as blocks_mod
 
 _INDEXES = {}  # run id → word → id, built once per worker process
-_REPLICAS = {}  # run id → Replica
+_REPLICAS = {}  # (run id, worker address) → Replica
+_STARTING = threading.Lock()  # two placements on one worker may start its replica at once
+_CHUNK_ROWS = 1 << 16  # rows compared at a time: the bucket matrix never needs a full-size mask
+
+
+class MissingReplica(Exception):
+    """This worker holds no replica of the run: it restarted since (the driver then treats it as lost)."""
+
+
+def initial_weights(n_words, config):
+    """The weights every replica starts from, seeded: (w_in, w_out), w_in with the bucket rows for subwords."""
+    w_in, w_out = loop.init_weights(n_words, config)
+    if subword_model.enabled(config):
+        w_in = subword_model.init_input(n_words, config)
+    return w_in, w_out
 
 
 def encode_block(data, run_id, words, lowercase, max_sentence_length):
@@ -26,9 +44,9 @@ def encode_block(data, run_id, words, lowercase, max_sentence_length):
 
 
 class _RoundTrainer(loop.Trainer):
-    """A Trainer whose learning rate follows the driver's global progress, not this worker's."""
+    """A Trainer whose learning rate follows the driver's global progress, not this shard's."""
 
-    span = (0.0, 0.0, 0, 1)  # (alpha at the round's start, at its end, first word, words) of this worker
+    span = (0.0, 0.0, 0, 1)  # (alpha at the round's start, at its end, first word, words) of this shard
 
     def alpha_at(self, epoch, words_before):
         start, end, first, words = self.span
@@ -36,10 +54,10 @@ class _RoundTrainer(loop.Trainer):
         return start + (end - start) * share
 
 
-class Replica:
-    """A full copy of the weights and this worker's corpus, trained a round at a time."""
+class Shard:
+    """Some blocks of the corpus, encoded, with their own RNG states (threads, 1) and a Trainer over them."""
 
-    def __init__(self, vocab, encoded, config, worker, threads):
+    def __init__(self, vocab, encoded, config, rngs):
         ids = np.concatenate([part[0] for part in encoded]) if encoded else np.zeros(0, np.int32)
         ends, offset = [], 0
         for part in encoded:
@@ -47,42 +65,93 @@ class Replica:
             offset += len(part[0])
         ends = np.concatenate(ends) if ends else np.zeros(0, np.int64)
         self.words = int(ends[-1]) if len(ends) else 0
-        w_in, w_out = loop.init_weights(len(vocab), config)  # seeded identically on every worker
-        self.base = (w_in.copy(), w_out.copy())  # the weights as of the last merge
-        self.trainer = None
-        if self.words:
-            data = loop.Corpus(vocab, ids, ends, self.words)
-            self.trainer = _RoundTrainer(data, config, loop.Reporter(), threads=threads)
-            rngs = np.stack([loop.thread_seed(config.train.seed, worker * threads + t) for t in range(threads)])
-            self.state = loop.State(w_in, w_out, rngs, np.zeros((threads, 3)))
-            self.trainer.warm_up(self.state)
+        self.raw_tokens = sum(int(part[2]) for part in encoded)
+        self.bad_bytes = sum(int(part[3]) for part in encoded)
+        self.data = loop.Corpus(vocab, ids, ends, self.words)
+        self.digest = checkpoint.corpus_digest(self.data)
+        self.rngs = np.array(rngs, dtype=np.uint64).reshape(-1, 1)
+        self.trainer = _RoundTrainer(self.data, config, loop.Reporter(), threads=len(self.rngs)) if self.words else None
 
-    def apply(self, update):
-        """Add the merged (rows, deltas) of both matrices to the replica and its base."""
-        if update is None:
-            return
-        for base, current, (rows, deltas) in zip(self.base, self._weights(), update):
-            base[rows] += deltas
-            if current is not base:
-                current[rows] = base[rows]
+    def summary(self):
+        """(words per epoch, digest of the encoded blocks, raw tokens, invalid bytes)."""
+        return self.words, self.digest, self.raw_tokens, self.bad_bytes
 
-    def _weights(self):
-        return (self.state.w_in, self.state.w_out) if self.trainer else self.base
-
-    def train_round(self, epoch, round_index, rounds, alphas):
-        """Train this worker's share of one round; ((rows, deltas) of w_in and w_out, tallies (3,))."""
-        if not self.trainer:
-            empty = (np.zeros(0, np.int32), np.zeros((0, self.base[0].shape[1]), np.float32))
-            return (empty, (empty[0], np.zeros((0, self.base[1].shape[1]), np.float32))), np.zeros(3)
+    def round_jobs(self, round_index, rounds):
+        """The jobs lo..hi-1 of a round, its first word and its words."""
         first, last = self.words * round_index // rounds, self.words * (round_index + 1) // rounds
-        starts = self.trainer.jobs[:, 2]
-        lo, hi = np.searchsorted(starts, [first, last])
-        self.trainer.span = (alphas[0], alphas[1], first, max(last - first, 1))
-        self.state.epoch = epoch
-        _run_jobs(self.trainer, self.state, int(lo), int(hi))
-        tallies = self.state.tallies.sum(axis=0)
-        self.state.tallies[:] = 0.0
-        return tuple(_take_deltas(w, base) for w, base in zip(self._weights(), self.base)), tallies
+        lo, hi = np.searchsorted(self.trainer.jobs[:, 2], [first, last])
+        return int(lo), int(hi), first, max(last - first, 1)
+
+    def input_rows(self, lo, hi):
+        """The input rows jobs lo..hi-1 can change, for subwords (each word's own and n-gram rows); else None."""
+        if lo >= hi or not subword_model.enabled(self.trainer.config):
+            return None
+        jobs, ends = self.trainer.jobs, self.data.ends
+        start, stop = int(jobs[lo, 2]), int(ends[jobs[hi - 1, 1] - 1])
+        words = np.unique(self.data.ids[start:stop])
+        offsets, rows = self.trainer.tables[-2], self.trainer.tables[-1]
+        lengths = offsets[words + 1] - offsets[words]
+        firsts = np.repeat(offsets[words] - np.cumsum(lengths) + lengths, lengths)
+        return np.unique(rows[firsts + np.arange(int(lengths.sum()))])
+
+
+class Replica:
+    """A full copy of the weights (`base`, as of the last merge, and a working copy) and the shards held here."""
+
+    def __init__(self, vocab, config, weights=None, applied=0):
+        if weights is None:
+            weights = initial_weights(len(vocab), config)  # seeded identically on every worker
+        else:  # sent: possibly read-only, or (in a cluster of threads) the driver's own arrays
+            weights = tuple(np.array(w, dtype=np.float32, copy=True) for w in weights)
+        self.vocab, self.config = vocab, config
+        self.base = tuple(weights)
+        self.work = tuple(w.copy() for w in self.base)
+        self.applied = applied  # how many merged updates `base` holds
+        self.shards = {}
+        self.lock = threading.Lock()  # one round or shard change at a time, whatever the worker's threads
+
+    def add_shard(self, index, encoded, rngs):
+        shard = Shard(self.vocab, encoded, self.config, rngs)
+        if shard.trainer is not None:
+            shard.trainer.warm_up(self._state(shard))
+        self.shards[index] = shard
+        return shard.summary()
+
+    def _state(self, shard):
+        return loop.State(self.work[0], self.work[1], shard.rngs, np.zeros((len(shard.rngs), 3)))
+
+    def apply(self, update, seq):
+        """Add merged update number `seq`, (rows, deltas) of both matrices, unless `base` holds it already."""
+        if update is None or seq <= self.applied:
+            return
+        if seq != self.applied + 1:  # it missed one: the driver sends the shards elsewhere, with its weights
+            raise MissingReplica(f"the replica holds {self.applied} updates and was sent update {seq}")
+        for base, work, (rows, deltas) in zip(self.base, self.work, update):
+            base[rows] += deltas
+            work[rows] = base[rows]
+        self.applied = seq
+
+    def train(self, index, rngs, epoch, round_index, rounds, alphas):
+        """Train shard `index`'s share of one round from `base`, its RNGs starting from `rngs` (the driver's).
+
+        Returns ((rows int32, deltas float32) of w_in and of w_out, tallies (threads, 3),
+        RNG states after the round (threads, 1), seconds in the kernels); `work` is `base` again after.
+        """
+        shard = self.shards[index]
+        shard.rngs[:] = rngs  # a round run again starts where the lost one did
+        if shard.trainer is None:
+            empty = tuple((np.zeros(0, np.int32), np.zeros((0, w.shape[1]), np.float32)) for w in self.base)
+            return empty, np.zeros((len(shard.rngs), 3)), shard.rngs.copy(), 0.0
+        lo, hi, first, words = shard.round_jobs(round_index, rounds)
+        shard.trainer.span = (alphas[0], alphas[1], first, words)
+        state = self._state(shard)
+        state.epoch = epoch
+        started = time.perf_counter()
+        _run_jobs(shard.trainer, state, lo, hi)
+        seconds = time.perf_counter() - started
+        deltas = (_take_deltas(self.work[0], self.base[0], shard.input_rows(lo, hi)),
+                  _take_deltas(self.work[1], self.base[1]))
+        return deltas, state.tallies, shard.rngs.copy(), seconds
 
 
 def _run_jobs(trainer, state, lo, hi):
@@ -113,28 +182,79 @@ def _run_jobs(trainer, state, lo, hi):
         raise errors[0]
 
 
-def _take_deltas(current, base):
-    """(row ids int32, deltas float32) of the rows that differ from `base`; those rows go back to base."""
-    changed = np.flatnonzero((current != base).any(axis=1)).astype(np.int32)
+def _take_deltas(current, base, candidates=None):
+    """(row ids int32, deltas float32) of the rows of `current` that differ from `base`; those rows go back to base.
+
+    Only the `candidates` rows are compared when given (sorted int array), else every row, a chunk at a time.
+    """
+    if candidates is not None:
+        changed = candidates[(current[candidates] != base[candidates]).any(axis=1)]
+    else:
+        changed = np.concatenate([np.flatnonzero((current[lo:lo + _CHUNK_ROWS] != base[lo:lo + _CHUNK_ROWS])
+                                                 .any(axis=1)) + lo for lo in range(0, len(base), _CHUNK_ROWS)]
+                                 or [np.zeros(0, np.int64)])
+    changed = changed.astype(np.int32)
     deltas = current[changed] - base[changed]
     current[changed] = base[changed]
     return changed, deltas
 
 
-def start(run_id, words, counts, config, encoded, worker, threads):
-    """Build this worker's replica for run `run_id`; returns its words per epoch."""
-    _REPLICAS[run_id] = Replica(vocab_mod.Vocab(words, np.asarray(counts)), encoded, config, worker, threads)
-    return _REPLICAS[run_id].words
+def _key(run_id):
+    from distributed import get_worker
+
+    return run_id, get_worker().address  # workers of a cluster of threads share this process
 
 
-def train_round(run_id, update, epoch, round_index, rounds, alphas):
-    """One round on this worker's replica (see `Replica.train_round`), after applying `update`."""
-    replica = _REPLICAS[run_id]
-    replica.apply(update)
-    return replica.train_round(epoch, round_index, rounds, alphas)
+def _replica(run_id):
+    replica = _REPLICAS.get(_key(run_id))
+    if replica is None:
+        raise MissingReplica(f"no replica of run {run_id} on this worker")
+    return replica
+
+
+def start(run_id, words, counts, config, weights=None, applied=0):
+    """Build this worker's replica of run `run_id`: seeded weights, or `weights` holding `applied` updates.
+
+    A replica already here is kept if it is current (it holds at least the update before
+    `applied`, which the next round brings), with its shards.
+    """
+    with _STARTING:
+        current = _REPLICAS.get(_key(run_id))
+        if current is None or current.applied < applied - 1:
+            _REPLICAS[_key(run_id)] = Replica(vocab_mod.Vocab(words, np.asarray(counts)), config, weights, applied)
+
+
+def add_shards(run_id, indexes, encoded, rngs, after=None):
+    """Encoded blocks (a list per shard) become shards `indexes` of this worker; their `Shard.summary()`s.
+
+    `after` is the task that built the replica, so that this one runs after it.
+    """
+    replica = _replica(run_id)
+    with replica.lock:
+        return [replica.add_shard(i, parts, r) for i, parts, r in zip(indexes, encoded, rngs)]
+
+
+def train_round(run_id, update, seq, indexes, rngs, position, after=None):
+    """Apply merged update `seq`, then train shards `indexes` from RNG states `rngs` (a list) at `position`,
+    (epoch, round, rounds, alphas) (see `Replica.train`); one result each."""
+    replica = _replica(run_id)
+    with replica.lock:
+        if not set(indexes) <= set(replica.shards):
+            raise MissingReplica(f"shards {sorted(set(indexes) - set(replica.shards))} are not on this worker")
+        replica.apply(update, seq)
+        return [replica.train(i, r, *position) for i, r in zip(indexes, rngs)]
+
+
+def drop_shard(run_id, index):
+    """Free shard `index` of this worker's replica: it moved to another worker."""
+    replica = _REPLICAS.get(_key(run_id))
+    if replica is not None:
+        with replica.lock:
+            replica.shards.pop(index, None)
 
 
 def stop(run_id):
-    """Free the run's replica and vocabulary index."""
-    _REPLICAS.pop(run_id, None)
+    """Free the run's replicas and vocabulary index in this process."""
+    for key in [key for key in _REPLICAS if key[0] == run_id]:
+        del _REPLICAS[key]
     _INDEXES.pop(run_id, None)

@@ -1,31 +1,36 @@
-"""The driver of a cluster run: count, encode on the workers, train in synchronous rounds of averaged deltas, save.
+"""The driver of a cluster run: count, build the shards on the workers, train in synchronous rounds of averaged
+deltas, checkpoint, save.
 
-Each round every worker trains `train.sync_words` words (its share of the epoch, cut into the
-same number of rounds on every worker), then sends the rows it changed as (row ids, deltas).
-The driver averages each row over the workers that touched it (summed deltas diverge, as
-SPARK-24666 found) and every replica, the driver's own included, applies that update.
+The corpus blocks are dealt into one shard per worker (see `replica`). Each round every shard
+trains `train.sync_words` words (its share of the epoch, cut into the same number of rounds on
+every shard), then sends the rows it changed as (row ids, deltas). The driver averages each row
+over the shards that touched it (summed deltas diverge, as SPARK-24666 found) and every replica,
+the driver's own included, applies that update. A lost worker's shards move (see `faults`).
 """
 
+import contextlib
 import math
 import time
 import uuid
 
 import numpy as np
 
-from ..errors import DataError, DivergenceError
+from .. import config as config_mod
+from ..errors import DataError, DivergenceError, Interrupted
 from ..store import modeldir
 from ..text import corpus as corpus_mod
+from ..text import subwords
 from ..text import vocab as vocab_mod
-from ..training import loop
+from ..training import checkpoint, continuation, interrupts, loop, subword_model
 from . import blocks as blocks_mod
-from . import connect, replica
+from . import checkpoints, connect, faults, replica
 from . import vocab as cluster_vocab
 
 MIN_BLOCK_BYTES = 4096
 
 
 def average(parts):
-    """The merged update of one matrix: (unique rows int32, mean delta of each over the workers that sent it)."""
+    """The merged update of one matrix: (unique rows int32, mean delta of each over the shards that sent it)."""
     rows = np.concatenate([p[0] for p in parts])
     if not len(rows):
         return rows, np.concatenate([p[1] for p in parts])
@@ -38,7 +43,7 @@ def average(parts):
     return rows[starts], (sums / touched[:, None]).astype(np.float32)
 
 
-def _block_bytes(client, urls):
+def _block_bytes(urls, n_workers):
     """Blocks small enough that every worker gets a few, at most BLOCK_BYTES."""
     import fsspec
 
@@ -46,7 +51,6 @@ def _block_bytes(client, urls):
     for url in urls:
         fs, path = fsspec.core.url_to_fs(url)
         total += fs.size(path)
-    n_workers = len(connect.workers(client))
     return int(min(blocks_mod.BLOCK_BYTES, max(MIN_BLOCK_BYTES, total // (4 * n_workers) + 1)))
 
 
@@ -61,115 +65,273 @@ def _vocabulary(client, paths, config, vocab, log):
     return vocab
 
 
-def _start_replicas(client, paths, config, vocab, run_id, log):
-    """Encode every block on its worker and build the replicas; [(worker address, words per epoch)], tokens."""
-    from dask import delayed
+def make_shards(client, paths, config, layout=None):
+    """The corpus dealt block by block into shards, each given a worker; (shards, block bytes).
 
+    A new run makes one shard per worker, with that worker's threads; a resumed one the
+    `layout` (block bytes, threads of each shard, RNG states of each shard) of its checkpoint.
+    """
     urls = blocks_mod.expand(paths)
-    parts = blocks_mod.read_blocks(urls, _block_bytes(client, urls))
     workers = connect.workers(client)
-    words = client.scatter(vocab.words, broadcast=True)
-    encoded = [client.compute(delayed(replica.encode_block, pure=False)(
-        part, run_id, words, config.corpus.lowercase, config.corpus.max_sentence_length),
-        workers=[workers[i % len(workers)][0]]) for i, part in enumerate(parts)]
-    started = [client.submit(replica.start, run_id, vocab.words, vocab.counts, config,
-                             encoded[i::len(workers)], i, threads, workers=[address], pure=False)
-               for i, (address, threads) in enumerate(workers)]
-    sizes = client.gather(started)
-    raw = sum(client.gather(client.map(lambda part: part[2], encoded)))
-    bad = sum(client.gather(client.map(lambda part: part[3], encoded)))
-    corpus_mod.warn_bad_bytes(bad, log)
-    if not sum(sizes):
-        raise DataError("no token of the corpus is in the vocabulary")
-    return [(address, size) for (address, _), size in zip(workers, sizes)], raw
+    if layout is None:
+        threads = [n for _, n in workers]
+        firsts = np.cumsum([0] + threads)
+        rngs = [np.stack([loop.thread_seed(config.train.seed, int(firsts[i]) + t) for t in range(n)])
+                for i, n in enumerate(threads)]
+        layout = _block_bytes(urls, len(workers)), threads, rngs
+    block_bytes, threads, rngs = layout
+    parts = blocks_mod.read_blocks(urls, block_bytes)
+    n = len(threads)
+    shards = [faults.Shard(i, parts[i::n], threads[i], rngs[i], workers[i % len(workers)][0]) for i in range(n)]
+    return shards, block_bytes
 
 
 class Driver:
-    """The driver's copy of the weights and the round loop."""
+    """The driver's copy of the weights, the shards and the round loop."""
 
-    def __init__(self, client, config, vocab, run_id, shares, reporter):
-        self.client, self.config, self.vocab, self.run_id = client, config, vocab, run_id
-        self.shares, self.reporter = shares, reporter
-        self.w_in, self.w_out = loop.init_weights(len(vocab), config)
-        self.total_words = sum(size for _, size in shares)
-        self.rounds = max(1, math.ceil(max(size for _, size in shares) / config.train.sync_words))
-        self.update, self.metrics = None, []
+    def __init__(self, client, vocab, config, shards, reporter, weights, seeded):
+        self.client, self.vocab, self.config, self.shards, self.reporter = client, vocab, config, shards, reporter
+        self.w_in, self.w_out = weights
+        self.seeded = seeded  # replicas may draw the starting weights themselves, as the driver did
+        words = faults.Scattered(client, list(vocab.words), lambda: None)  # to every worker
+        self.run = faults.Run(uuid.uuid4().hex, vocab, config, words)
+        self.placement = faults.Placement(client, self.run, shards, self.weights, reporter.log)
+        self.applied, self.update = 0, None  # merged updates so far; the last (a faults.Scattered)
+        self.epoch, self.round, self.epoch_seconds = 0, 0, 0.0
+        self.metrics, self.round_log = [], []
+        self.tallies = np.zeros((sum(shard.threads for shard in shards), 3))
+        self.rounds = self.total_words = self.workers = None  # known once the shards are built
+        self.stop_signal = None  # set by a signal handler; honoured at the next round boundary
+        self.on_round = None  # callable(driver, epoch, round) once a round's tasks are sent (tests kill workers there)
+
+    def weights(self):
+        """None while the replicas may seed their own weights, else (w_in, w_out, updates applied) to send them."""
+        return None if self.seeded and self.applied == 0 else (self.w_in, self.w_out, self.applied)
+
+    def start(self):
+        """Build every shard on its worker; each shard's (words per epoch, digest, raw tokens, invalid bytes)."""
+        built = self.placement.run_tasks(lambda worker, indexes, ready: ready, place=True)
+        summaries = [built[shard.index] for shard in self.shards]
+        words = [summary[0] for summary in summaries]
+        self.total_words = sum(words)
+        if not self.total_words:
+            raise DataError("no token of the corpus is in the vocabulary")
+        self.rounds = max(1, math.ceil(max(words) / self.config.train.sync_words))
+        self.workers = len(self.placement.replicas)
+        return summaries
 
     def alpha(self, progress):
         cfg = self.config.train
         return cfg.alpha - (cfg.alpha - cfg.min_alpha) * min(progress, 1.0)
 
-    def run_round(self, epoch, index):
-        """One synchronous round; (tallies (3,), bytes sent, compute seconds, sync seconds)."""
-        epochs = self.config.train.epochs
-        alphas = (self.alpha((epoch + index / self.rounds) / epochs), self.alpha((epoch + (index + 1) / self.rounds) / epochs))
+    def run_round(self):
+        """One synchronous round of every shard, merged; its record goes to `round_log`."""
+        epoch, index, epochs = self.epoch, self.round, self.config.train.epochs
+        self.run.position = (epoch, index)
+        alphas = (self.alpha((epoch + index / self.rounds) / epochs),
+                  self.alpha((epoch + (index + 1) / self.rounds) / epochs))
         started = time.perf_counter()
-        update = self.client.scatter(self.update, broadcast=True) if self.update is not None else None
-        futures = [self.client.submit(replica.train_round, self.run_id, update, epoch, index, self.rounds, alphas,
-                                      workers=[address], pure=False) for address, _ in self.shares]
-        results = self.client.gather(futures)
-        computed = time.perf_counter()
-        self.update = tuple(average([result[0][m] for result in results]) for m in (0, 1))
-        for weights, (rows, deltas) in zip((self.w_in, self.w_out), self.update):
-            weights[rows] += deltas
-        sent = sum(r[0][m][0].nbytes + r[0][m][1].nbytes for r in results for m in (0, 1))
-        sent += len(self.shares) * sum(rows.nbytes + deltas.nbytes for rows, deltas in self.update)
-        tallies = np.sum([result[1] for result in results], axis=0)
-        return tallies, sent, computed - started, time.perf_counter() - computed
+        seq = self.applied
 
-    def train_epoch(self, epoch, bar):
-        started, tallies, sent, compute, sync = time.perf_counter(), np.zeros(3), 0, 0.0, 0.0
-        for index in range(self.rounds):
-            round_tallies, round_bytes, round_compute, round_sync = self.run_round(epoch, index)
-            tallies += round_tallies
-            sent, compute, sync = sent + round_bytes, compute + round_compute, sync + round_sync
-            bar.update(epoch * self.total_words + round(self.total_words * (index + 1) / self.rounds) - bar.n)
+        def task(worker, indexes, ready):
+            update = self.update.get() if self.update is not None else None
+            rngs = [self.shards[i].rngs for i in indexes]
+            return self.client.submit(replica.train_round, self.run.run_id, update, seq, indexes, rngs,
+                                      (epoch, index, self.rounds, alphas), ready, workers=[worker], pure=False)
+
+        hook = self.on_round and (lambda: self.on_round(self, epoch, index))
+        done = self.placement.run_tasks(task, self.placement.rebalance(), sent=hook)
+        results = [done[shard.index] for shard in self.shards]
+        compute = max(sum(done[i][3] for i in indexes) for indexes in self.placement.by_worker().values())
+        sent, rows = self._merge(results)
         seconds = time.perf_counter() - started
-        loss = tallies[0] / max(tallies[1], 1)
+        self.round_log.append({"epoch": epoch + 1, "round": index + 1, "bytes": sent, "rows_in": rows[0],
+                               "rows_out": rows[1], "seconds": round(seconds, 4), "compute_seconds": round(compute, 4),
+                               "sync_seconds": round(max(seconds - compute, 0.0), 4)})
+        self.round += 1
+
+    def _merge(self, results):
+        """Average the shards' deltas into `update`, apply it here; (bytes sent, (rows of w_in, rows of w_out))."""
+        update = tuple(average([result[0][m] for result in results]) for m in (0, 1))
+        for weights, (rows, deltas) in zip((self.w_in, self.w_out), update):
+            weights[rows] += deltas
+        placement = self.placement
+        self.update = faults.Scattered(self.client, update, lambda: sorted(placement.replicas & placement.watch.live))
+        self.applied += 1
+        first = 0
+        for shard, (_, tallies, rngs, _) in zip(self.shards, results):
+            shard.rngs = rngs
+            self.tallies[first:first + shard.threads] += tallies
+            first += shard.threads
+        sent = sum(rows.nbytes + deltas.nbytes for result in results for rows, deltas in result[0])
+        sent += len(placement.replicas) * sum(rows.nbytes + deltas.nbytes for rows, deltas in update)
+        return int(sent), tuple(len(rows) for rows, _ in update)
+
+    def finish_epoch(self):
+        """Check and record the epoch that just ended (its metrics.json entry), and start the next."""
+        loss_sum, predictions, words = self.tallies.sum(axis=0)
+        loss = loss_sum / max(predictions, 1)
         if not np.isfinite(loss) or not np.isfinite(self.w_in[:: max(1, len(self.w_in) // 256)]).all():
-            raise DivergenceError(f"training diverged in epoch {epoch + 1} (mean loss {loss}); "
+            raise DivergenceError(f"training diverged in epoch {self.epoch + 1} (mean loss {loss}); "
                                   f"try a lower train.alpha (now {self.config.train.alpha})")
-        record = {"epoch": epoch + 1, "loss": float(loss), "predictions": int(tallies[1]), "words": int(tallies[2]),
-                  "seconds": round(seconds, 4), "words_per_sec": round(float(tallies[2]) / max(seconds, 1e-9), 1),
-                  "rounds": self.rounds, "bytes_per_round": int(sent / self.rounds),
-                  "compute_seconds": round(compute, 4), "sync_seconds": round(sync, 4)}
+        rounds = [entry for entry in self.round_log if entry["epoch"] == self.epoch + 1]
+        seconds = self.epoch_seconds
+        record = {"epoch": self.epoch + 1, "loss": float(loss), "predictions": int(predictions), "words": int(words),
+                  "seconds": round(seconds, 4), "words_per_sec": round(float(words) / max(seconds, 1e-9), 1),
+                  "rounds": len(rounds), "bytes_per_round": int(sum(r["bytes"] for r in rounds) / max(len(rounds), 1)),
+                  "compute_seconds": round(sum(r["compute_seconds"] for r in rounds), 4),
+                  "sync_seconds": round(sum(r["sync_seconds"] for r in rounds), 4)}
         self.metrics.append(record)
         if self.reporter.on_epoch is not None:
             self.reporter.on_epoch(record, self.config.train.epochs, sum(r["seconds"] for r in self.metrics))
+        self.tallies[:] = 0.0
+        self.epoch, self.round, self.epoch_seconds = self.epoch + 1, 0, 0.0
+
+    def train(self, bar, save):
+        """Run the remaining rounds of every epoch. `save()` writes a checkpoint at the end of each epoch but the
+        last, every train.checkpoint_every seconds, and on a signal, before raising Interrupted."""
+        every, last_save = self.config.train.checkpoint_every, time.monotonic()
+        while self.epoch < self.config.train.epochs:
+            started = time.perf_counter()
+            self.run_round()
+            self.epoch_seconds += time.perf_counter() - started
+            bar.update(self.epoch * self.total_words + round(self.total_words * self.round / self.rounds) - bar.n)
+            due = self.stop_signal is not None or (every > 0 and time.monotonic() - last_save >= every)
+            if self.round == self.rounds:
+                self.finish_epoch()
+                if self.epoch == self.config.train.epochs:
+                    return  # a stop asked for in the last round is honoured by saving the model
+                due = True
+            if due:
+                save()
+                last_save = time.monotonic()
+            if self.stop_signal is not None:
+                raise Interrupted(self.stop_signal)
 
 
 def train(paths, config, output, address, reporter=None, vocab=None, hooks=None, inputs=()):
     """What `w2v train --cluster ADDRESS` runs: count, encode and train on the cluster, save in `output`.
 
-    Returns (vocab, input vectors, metrics dict), as `training.loop.train` does.
+    Returns (vocab, word vectors, metrics dict), as `training.loop.train` does.
     """
     reporter, hooks = reporter or loop.Reporter(), hooks or loop.Hooks()
-    if config.model.maxn > 0:
-        raise DataError("--cluster does not train subword models yet (model.maxn > 0); "
-                        "train them without --cluster, or set model.maxn=0")
     connect.parse_address(address)
     loop._check_inputs(paths, config, output, hooks, inputs)
-    run_id = uuid.uuid4().hex
-    with modeldir.locked(output, reporter.log), connect.connect(address, reporter.log) as client:
+    with interrupts.SignalGuard() as guard, modeldir.locked(output, reporter.log), \
+            connect.connect(address, reporter.log) as client:
         started = time.perf_counter()
         vocab = _vocabulary(client, paths, config, vocab, reporter.log)
-        shares, raw = _start_replicas(client, paths, config, vocab, run_id, reporter.log)
-        driver = Driver(client, config, vocab, run_id, shares, reporter)
-        reporter.log(f"vocabulary: {len(vocab)} words; corpus: {raw} tokens on {len(shares)} workers, "
-                     f"{driver.rounds} rounds an epoch ({time.perf_counter() - started:.1f}s)")
-        bar = reporter.bar(config.train.epochs * driver.total_words, 0)
+        shards, block_bytes = make_shards(client, paths, config)
+        weights = replica.initial_weights(len(vocab), config)
+        driver = Driver(client, vocab, config, shards, reporter, weights, seeded=True)
+        vectors, metrics = _run(driver, output, paths, block_bytes, hooks, guard, started)
+    return _evaluate(driver, vectors, metrics, output, hooks)
+
+
+def continue_training(paths, config, output, address, start, reporter=None, hooks=None, inputs=()):
+    """What `w2v train --init MODEL --cluster ADDRESS` runs: train `start` (a `training.continuation.Start`)
+    further on `paths`, as `training.continuation.continue_training` does on this machine."""
+    reporter, hooks = reporter or loop.Reporter(), hooks or loop.Hooks()
+    continuation.check_config(start, config)
+    connect.parse_address(address)
+    loop._check_inputs(paths, config, output, hooks, inputs)
+    with interrupts.SignalGuard() as guard, modeldir.locked(output, reporter.log), \
+            connect.connect(address, reporter.log) as client:
+        started = time.perf_counter()
+        words, counts, table = cluster_vocab.count_words(client, paths, config.corpus.lowercase)
+        if cluster_vocab.pruning_note(table):
+            reporter.log(cluster_vocab.pruning_note(table))
+        vocab, _, moved = vocab_mod.extend(start.vocab, words, counts, config.vocab.min_count)
+        reporter.log(f"vocabulary: {len(start.vocab)} words, {len(vocab) - len(start.vocab)} new")
+        shards, block_bytes = make_shards(client, paths, config)
+        weights = continuation.grow_weights(start, moved, len(vocab), config)
+        driver = Driver(client, vocab, config, shards, reporter, weights, seeded=False)
+        vectors, metrics = _run(driver, output, paths, block_bytes, hooks, guard, started)
+    return _evaluate(driver, vectors, metrics, output, hooks)
+
+
+def resume(output, paths, address, reporter=None, hooks=None):
+    """What `w2v train --resume OUTPUT --cluster ADDRESS` runs: continue the cluster run checkpointed in `output`."""
+    reporter, hooks = reporter or loop.Reporter(), hooks or loop.Hooks()
+    connect.parse_address(address)
+    with interrupts.SignalGuard() as guard, modeldir.locked(output, reporter.log):
+        arrays, meta = checkpoints.load(output)
+        config = config_mod.from_dict(meta["config"])
+        paths = list(paths) if paths else meta["paths"]
+        loop._check_inputs(paths, config, output, hooks, ())
+        vocab = vocab_mod.Vocab(meta["words"], arrays["counts"])
+        with connect.connect(address, reporter.log) as client:
+            started = time.perf_counter()
+            shards, block_bytes = make_shards(client, paths, config, checkpoints.layout(arrays, meta))
+            driver = Driver(client, vocab, config, shards, reporter, (arrays["w_in"], arrays["w_out"]), seeded=False)
+            vectors, metrics = _run(driver, output, paths, block_bytes, hooks, guard, started, (arrays, meta))
+    return _evaluate(driver, vectors, metrics, output, hooks)
+
+
+def _run(driver, output, paths, block_bytes, hooks, guard, started, resumed=None):
+    """Build the shards, train (checkpointing), save the model and drop the checkpoint; (word vectors, metrics)."""
+    reporter, config, client = driver.reporter, driver.config, driver.client
+    driver.on_round = hooks.on_round
+    with faults.Watch(client) as watch:
+        driver.placement.watch = watch
         try:
-            for epoch in range(config.train.epochs):
-                driver.train_epoch(epoch, bar)
+            summaries = driver.start()
+            corpus_digest = checkpoints.digest([summary[1] for summary in summaries])
+            corpus_mod.warn_bad_bytes(sum(summary[3] for summary in summaries), reporter.log)
+            if resumed is not None:
+                checkpoints.restore(driver, *resumed, corpus_digest, paths, output)
+            raw = sum(summary[2] for summary in summaries)
+            reporter.log(f"vocabulary: {len(driver.vocab)} words; corpus: {raw} tokens in {len(driver.shards)} shards "
+                         f"on {len(driver.placement.replicas)} workers, {driver.rounds} rounds an epoch "
+                         f"({time.perf_counter() - started:.1f}s)")
+            if resumed is not None:
+                reporter.log(f"resuming at epoch {driver.epoch + 1}, round {driver.round + 1} of {driver.rounds}")
+            guard.phase = f"after training; the model is saved in {output}"
+            with guard.deferred():
+                _train(driver, output, paths, block_bytes, corpus_digest)
+                return _save(driver, output, raw)
         finally:
-            bar.close()
-            client.run(replica.stop, run_id)
-        metrics = {"epochs": driver.metrics, "vocab_size": len(vocab), "corpus_tokens": raw,
-                   "threads": sum(threads for _, threads in connect.workers(client)), "workers": len(shares)}
-        modeldir.save_trained(output, vocab, driver.w_in, config, metrics, w_out=driver.w_out)
+            with contextlib.suppress(Exception):
+                client.run(replica.stop, driver.run.run_id, on_error="ignore")
+
+
+def _train(driver, output, paths, block_bytes, corpus_digest):
+    def save():
+        path = checkpoints.save(output, driver, paths, block_bytes, corpus_digest)
+        driver.reporter.log(f"checkpoint saved: {path}")
+
+    epochs = driver.config.train.epochs
+    bar = driver.reporter.bar(epochs * driver.total_words,
+                              driver.epoch * driver.total_words + driver.total_words * driver.round // driver.rounds)
+    try:
+        with interrupts.StopOnSignals(driver):
+            driver.train(bar, save)
+    except Interrupted as exc:
+        raise exc.at(output, " --cluster ADDRESS") from None
+    finally:
+        bar.close()
+
+
+def _save(driver, output, raw):
+    """Save the model as a local run does, and drop the checkpoint; (word vectors, metrics)."""
+    config, vocab = driver.config, driver.vocab
+    m = config.model
+    tables = subwords.word_rows(vocab.words, m.minn, m.maxn, m.buckets) if subword_model.enabled(config) else ()
+    vectors = subword_model.word_vectors(tables, driver.w_in, config)
+    metrics = {"epochs": driver.metrics, "vocab_size": len(vocab), "corpus_tokens": raw,
+               "threads": len(driver.tallies), "workers": driver.workers,
+               "shards": len(driver.shards), "sync_words": config.train.sync_words,
+               "round_log": driver.round_log, "lost_workers": driver.placement.losses}
+    modeldir.save_trained(output, vocab, vectors, config, metrics, w_out=driver.w_out,
+                          **subword_model.model_arrays(config, vocab, driver.w_in, driver.w_out, raw, vectors))
+    checkpoint.remove_checkpoint(output)
+    return vectors, metrics
+
+
+def _evaluate(driver, vectors, metrics, output, hooks):
     if hooks.evaluate is not None:
-        scores = hooks.evaluate(config, vocab, driver.w_in)
+        scores = hooks.evaluate(driver.config, driver.vocab, vectors)
         if scores:
             metrics.update(scores)
             modeldir.write_json(f"{output}/metrics.json", metrics)
-    return vocab, driver.w_in, metrics
+    return driver.vocab, vectors, metrics

@@ -36,8 +36,12 @@ def save_checkpoint(folder, arrays, meta):
     return path
 
 
-def load_checkpoint(folder):
-    """Read `checkpoint.npz` from `folder` (or a path to it): (arrays dict, meta dict)."""
+def load_checkpoint(folder, cluster=False):
+    """Read `checkpoint.npz` from `folder` (or a path to it): (arrays dict, meta dict).
+
+    A checkpoint of a run on a cluster (its meta holds "cluster") resumes only with `cluster`
+    true, and one of a local run only without.
+    """
     path = _checkpoint_path(folder)
     if not os.path.exists(path):
         raise DataError(f"no checkpoint to resume from in {folder} (looked for {CHECKPOINT})")
@@ -55,6 +59,9 @@ def load_checkpoint(folder):
         raise DataError(f"{path}: corrupt checkpoint ({type(exc).__name__}: {reason})") from None
     if not isinstance(meta, dict) or meta.get("version") != CHECKPOINT_VERSION:
         raise DataError(f"{path}: unknown checkpoint version")
+    if ("cluster" in meta) != cluster:
+        raise DataError(f"{path} was written by a run on a Dask cluster; resume it with --cluster ADDRESS" if not cluster
+                        else f"{path} was written by a run on this machine; resume it without --cluster")
     _fill_keys_added_since(meta)
     _check_checkpoint(path, arrays, meta)
     return arrays, meta
@@ -83,6 +90,8 @@ def _check_members(path, raw):
 _META_TYPES = {"config": dict, "words": list, "paths": list, "digest": str, "epoch": int, "job": int,
                "epoch_seconds": (int, float), "metrics": list, "threads": int}
 _METRIC_KEYS = ("epoch", "loss", "predictions", "words", "seconds", "words_per_sec")
+CLUSTER_METRIC_KEYS = ("rounds", "bytes_per_round", "compute_seconds", "sync_seconds")  # a cluster run's epochs
+CLUSTER_MAX_WORKERS = 4096  # a cluster run's threads are those of all its workers
 
 
 def _check_checkpoint(path, arrays, meta):
@@ -98,7 +107,8 @@ def _check_checkpoint(path, arrays, meta):
     except W2VError as exc:
         raise fail(f"its config: {exc}") from None
     words, threads, dim = meta["words"], meta["threads"], config.model.vector_size
-    if not all(isinstance(w, str) for w in words + meta["paths"]) or not 1 <= threads <= config_mod.MAX_THREADS \
+    max_threads = config_mod.MAX_THREADS * (CLUSTER_MAX_WORKERS if "cluster" in meta else 1)
+    if not all(isinstance(w, str) for w in words + meta["paths"]) or not 1 <= threads <= max_threads \
             or meta["job"] < 0 or not 0 <= meta["epoch"] <= config.train.epochs:
         raise fail("bad words, paths, threads, epoch or job")
     n_out = max(len(words) - 1, 1) if config.model.loss == "hs" else len(words)  # as training.init_weights
@@ -158,9 +168,10 @@ def _bad_progress(meta):
     if len(meta["metrics"]) != meta["epoch"]:
         return f"{len(meta['metrics'])} epochs of metrics for {meta['epoch']} finished epochs"
     for entry in meta["metrics"]:
-        if not isinstance(entry, dict) or set(entry) != set(_METRIC_KEYS) \
-                or not all(_finite_non_negative(entry[key]) for key in _METRIC_KEYS):
-            return f"metrics entry {show(entry)} is not {', '.join(_METRIC_KEYS)} as finite numbers of 0 or more"
+        keys = _METRIC_KEYS + (CLUSTER_METRIC_KEYS if "cluster" in meta else ())
+        if not isinstance(entry, dict) or set(entry) != set(keys) \
+                or not all(_finite_non_negative(entry[key]) for key in keys):
+            return f"metrics entry {show(entry)} is not {', '.join(keys)} as finite numbers of 0 or more"
     return None
 
 

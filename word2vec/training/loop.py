@@ -356,11 +356,13 @@ def load_vocab(path):
 class Hooks:
     """Optional callbacks: on_job(trainer, state) after each job (one thread only);
     evaluate(config, vocab, w_in) -> dict of scores added to metrics.json (run after the save);
-    check(config) before anything is read, raising W2VError for an input `evaluate` would fail on."""
+    check(config) before anything is read, raising W2VError for an input `evaluate` would fail on;
+    on_round(driver, epoch, round) once the tasks of a round of a cluster run are sent."""
 
     on_job: callable = None
     evaluate: callable = None
     check: callable = None
+    on_round: callable = None
 
 
 def train(paths, config, output, reporter=None, vocab=None, hooks=None, inputs=()):

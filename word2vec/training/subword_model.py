@@ -55,22 +55,25 @@ def word_vectors(tables, w_in, config):
 
 def saved_arrays(trainer, state, vectors):
     """The keyword arguments of `modeldir.save_trained` beyond the word vectors: n-gram rows, fastText's file."""
-    config, vocab = trainer.config, trainer.data.vocab
+    return model_arrays(trainer.config, trainer.data.vocab, state.w_in, state.w_out, trainer.data.raw_tokens, vectors)
+
+
+def model_arrays(config, vocab, w_in, w_out, ntokens, vectors):
+    """`saved_arrays` from the parts of a run: w_in (W [+ buckets], d), w_out, the corpus tokens, the word vectors."""
     subword = enabled(config)
-    extra = {"ngrams": state.w_in[len(vocab):] if subword else None}
+    extra = {"ngrams": w_in[len(vocab):] if subword else None}
     if "fasttext-bin" in config.output.formats:
-        extra["fasttext"] = lambda: fasttext_model(vocab, config, state, trainer.data.raw_tokens, vectors)
+        extra["fasttext"] = lambda: fasttext_model(vocab, config, w_in, w_out, ntokens, vectors)
     return extra
 
 
-def fasttext_model(vocab, config, state, ntokens, vectors):
+def fasttext_model(vocab, config, w_in, w_out, ntokens, vectors):
     """The trained model as fastText sees it (a `fasttext_bin.FastTextModel`)."""
     m = config.model
     subword = enabled(config)
-    w_out = state.w_out
     if m.loss == "hs":  # fastText keeps one output row per word; w2v's tree has W - 1 inner nodes
         w_out = np.concatenate([w_out, np.zeros((len(vocab) - len(w_out), w_out.shape[1]), np.float32)])
     return fasttext_bin.FastTextModel(
-        list(vocab.words), np.asarray(vocab.counts), state.w_in if subword else vectors, w_out,
+        list(vocab.words), np.asarray(vocab.counts), w_in if subword else vectors, w_out,
         m.minn, m.maxn if subword else 0, m.buckets if subword else 0, m.arch, m.loss, m.window,
         config.train.epochs, config.vocab.min_count, m.negative, config.vocab.sample, ntokens)

@@ -1,0 +1,187 @@
+"""Checkpoints, --resume and --init of a cluster run, and what its metrics.json records of the rounds."""
+
+import json
+import signal
+
+import numpy as np
+import pytest
+from click.testing import CliRunner
+
+distributed = pytest.importorskip("distributed", reason="the dask extra is not installed (pip install -e '.[dask]')")
+
+from word2vec import config as config_mod  # noqa: E402
+from word2vec.cli import cli  # noqa: E402
+from word2vec.distributed import rounds  # noqa: E402
+from word2vec.errors import Interrupted  # noqa: E402
+from word2vec.training import checkpoint, loop  # noqa: E402
+
+SETTINGS = {"model.vector_size": 16, "train.epochs": 3, "vocab.min_count": 1, "vocab.sample": 0,
+            "train.sync_words": 10000, "train.checkpoint_every": 0}  # 2 shards of about 18k words: 2 or 3 rounds
+QUIET = loop.Reporter(log=lambda message: None)
+
+
+@pytest.fixture(scope="module")
+def scheduler():
+    with distributed.LocalCluster(n_workers=2, threads_per_worker=1, processes=True, dashboard_address=":0",
+                                  silence_logs=50) as cluster:
+        yield cluster.scheduler_address
+
+
+@pytest.fixture(scope="module")
+def corpus(topic_corpus):
+    return topic_corpus[0]
+
+
+@pytest.fixture(scope="module")
+def unbroken(scheduler, corpus, tmp_path_factory):
+    """A run that nothing stopped: (model folder, metrics)."""
+    output = tmp_path_factory.mktemp("unbroken") / "model"
+    config = config_mod.Config().with_overrides(SETTINGS)
+    _, _, metrics = rounds.train([corpus], config, str(output), scheduler, QUIET)
+    return output, metrics
+
+
+def stopped_run(scheduler, corpus, output, at, stop):
+    """A run that `stop(driver)` ends before round `at` = (epoch, round) has run."""
+    def hook(driver, epoch, index):
+        if (epoch, index) == at:
+            stop(driver)
+
+    config = config_mod.Config().with_overrides(SETTINGS)
+    rounds.train([corpus], config, str(output), scheduler, QUIET, hooks=loop.Hooks(on_round=hook))
+
+
+def resume(output, scheduler):
+    result = CliRunner().invoke(cli, ["train", "--resume", str(output), "--cluster", scheduler, "-q"])
+    assert result.exit_code == 0, result.output
+    return json.loads((output / "metrics.json").read_text())
+
+
+def same_run(output, unbroken, metrics):
+    """The resumed run saved the weights and per-epoch figures of the unbroken one; its checkpoint is gone."""
+    reference, reference_metrics = unbroken
+    assert np.array_equal(np.load(output / "vectors.npy"), np.load(reference / "vectors.npy"))
+    assert np.array_equal(np.load(output / "w_out.npy"), np.load(reference / "w_out.npy"))
+    keys = ("epoch", "loss", "predictions", "words", "rounds")
+    assert [{k: e[k] for k in keys} for e in metrics["epochs"]] == [
+        {k: e[k] for k in keys} for e in reference_metrics["epochs"]]
+    rounds_an_epoch = reference_metrics["epochs"][0]["rounds"]
+    assert [(r["epoch"], r["round"]) for r in metrics["round_log"]] == [
+        (e, r) for e in (1, 2, 3) for r in range(1, rounds_an_epoch + 1)]
+    assert [(r["epoch"], r["round"], r["rows_in"], r["rows_out"]) for r in metrics["round_log"]] == [
+        (r["epoch"], r["round"], r["rows_in"], r["rows_out"]) for r in reference_metrics["round_log"]]
+    assert not (output / "checkpoint.npz").exists()
+
+
+def test_a_signal_saves_the_round_and_resume_finishes_the_same_run(scheduler, corpus, unbroken, tmp_path):
+    output = tmp_path / "model"
+
+    def stop(driver):
+        driver.stop_signal = signal.SIGINT  # as the handler of Ctrl-C does
+
+    with pytest.raises(Interrupted) as caught:
+        stopped_run(scheduler, corpus, output, (1, 0), stop)
+    assert caught.value.exit_code == 130
+    assert str(caught.value).endswith(f"Resume with: w2v train --resume {output} --cluster ADDRESS")
+    _, meta = checkpoint.load_checkpoint(str(output), cluster=True)
+    assert (meta["epoch"], meta["job"], len(meta["metrics"]), meta["cluster"]["shards"]) == (1, 1, 1, [1, 1])
+    same_run(output, unbroken, resume(output, scheduler))
+
+
+def test_the_checkpoint_of_an_epoch_outlives_a_crash(scheduler, corpus, unbroken, tmp_path):
+    output = tmp_path / "model"
+
+    def crash(driver):
+        raise RuntimeError("the driver's machine went down")
+
+    with pytest.raises(RuntimeError):
+        stopped_run(scheduler, corpus, output, (1, 1), crash)
+    _, meta = checkpoint.load_checkpoint(str(output), cluster=True)
+    assert (meta["epoch"], meta["job"]) == (1, 0)  # written at the end of epoch 1
+    result = CliRunner().invoke(cli, ["train", "--resume", str(output), "-q"])
+    assert (result.exit_code, result.output) == (1, f"Error: {output / 'checkpoint.npz'} was written by a run on a "
+                                                    "Dask cluster; resume it with --cluster ADDRESS\n")
+    same_run(output, unbroken, resume(output, scheduler))
+
+
+def test_resume_refuses_another_corpus_and_a_local_checkpoint(scheduler, corpus, tmp_path, write_corpus):
+    output = tmp_path / "model"
+    with pytest.raises(Interrupted):
+        stopped_run(scheduler, corpus, output, (0, 1), lambda driver: setattr(driver, "stop_signal", signal.SIGTERM))
+    other = str(write_corpus(open(corpus).read().replace("t0w1 ", "t0w2 ")))
+    result = CliRunner().invoke(cli, ["train", "--resume", str(output), other, "--cluster", scheduler, "-q"])
+    assert (result.exit_code, result.output) == (
+        1, f"Error: the corpus ({other}) is not the one this checkpoint was trained on\n")
+    local = tmp_path / "local"
+    with pytest.raises(Interrupted):
+        loop.train([corpus], config_mod.Config().with_overrides(dict(SETTINGS, **{"train.threads": 1})), str(local),
+                   QUIET, hooks=loop.Hooks(on_job=lambda trainer, state: setattr(trainer, "stop_signal", 2)))
+    result = CliRunner().invoke(cli, ["train", "--resume", str(local), "--cluster", scheduler, "-q"])
+    assert (result.exit_code, result.output) == (1, f"Error: {local / 'checkpoint.npz'} was written by a run on "
+                                                    "this machine; resume it without --cluster\n")
+
+
+def test_metrics_record_every_round_its_bytes_and_its_compute_and_sync_time(unbroken):
+    _, metrics = unbroken
+    n, dim = metrics["workers"], SETTINGS["model.vector_size"]
+    assert (n, metrics["shards"], metrics["sync_words"], metrics["lost_workers"]) == (2, 2, 10000, [])
+    log = metrics["round_log"]
+    assert len(log) == sum(epoch["rounds"] for epoch in metrics["epochs"]) == 3 * metrics["epochs"][0]["rounds"]
+    for entry in log:
+        merged = (entry["rows_in"] + entry["rows_out"]) * (4 + 4 * dim)  # row ids int32, deltas float32
+        assert 0 < merged and (n + 1) * merged <= entry["bytes"] <= 2 * n * merged
+        assert entry["compute_seconds"] > 0 and entry["sync_seconds"] >= 0
+        assert entry["compute_seconds"] + entry["sync_seconds"] == pytest.approx(entry["seconds"], abs=2e-4)
+    for epoch in metrics["epochs"]:
+        mine = [entry for entry in log if entry["epoch"] == epoch["epoch"]]
+        assert epoch["bytes_per_round"] == int(sum(entry["bytes"] for entry in mine) / len(mine))
+        assert epoch["compute_seconds"] == pytest.approx(sum(entry["compute_seconds"] for entry in mine), abs=1e-3)
+        assert epoch["sync_seconds"] == pytest.approx(sum(entry["sync_seconds"] for entry in mine), abs=1e-3)
+        assert epoch["seconds"] >= epoch["compute_seconds"]
+
+
+def test_init_continues_a_model_on_new_text_on_a_cluster(scheduler, unbroken, write_corpus, tmp_path):
+    from word2vec import api
+
+    model, _ = unbroken
+    rng = np.random.default_rng(5)
+    new_topic = [f"t4w{i}" for i in range(6)]
+    more = write_corpus("".join(" ".join(rng.choice(new_topic, 12)) + "\n" for _ in range(1500)))
+    output = tmp_path / "more"
+    result = CliRunner().invoke(cli, ["train", str(more), "--init", str(model), "-o", str(output), "--cluster",
+                                      scheduler, "--epochs", "2"])
+    assert result.exit_code == 0, result.output
+    assert "vocabulary: 32 words, 6 new" in result.output
+    grown = api.load_model(str(output))
+    assert len(grown.wv.words) == 38 and grown.metrics["epochs"][-1]["words"] == 18000
+    old = api.load_model(str(model))
+    assert np.array_equal(grown["t0w1"], old["t0w1"])  # words absent from the new text keep their vectors
+    assert {word for word, _ in grown.most_similar("t4w0", topn=4)} <= set(new_topic)
+
+
+def test_ctrl_c_to_the_process_group_of_a_local_cluster_saves_a_checkpoint(topic_corpus, tmp_path):
+    """A terminal's Ctrl-C reaches the workers of `local:N` too: they ignore it, the driver saves and exits 130."""
+    import os
+    import subprocess
+    import sys
+    import time
+    from pathlib import Path
+
+    out = tmp_path / "m"
+    command = [sys.executable, "-m", "word2vec", "train", topic_corpus[0], "-o", str(out), "--cluster", "local:2",
+               "--epochs", "100", "--dim", "8", "--min-count", "1", "--set", "train.sync_words=10000"]
+    env = dict(os.environ, PYTHONPATH=str(Path(__file__).resolve().parents[1]))
+    proc = subprocess.Popen(command, stderr=subprocess.PIPE, stdout=subprocess.PIPE, env=env,
+                            start_new_session=True)
+    seen, deadline = b"", time.monotonic() + 120
+    while b"checkpoint saved" not in seen and time.monotonic() < deadline:  # epoch 1 is over
+        seen += os.read(proc.stderr.fileno(), 4096)
+    os.killpg(proc.pid, signal.SIGINT)
+    stdout, stderr = proc.communicate(timeout=120)
+    lines = (seen + stderr).decode().splitlines()
+    assert proc.returncode == 130, lines
+    assert lines[-1] == (f"interrupted; a checkpoint is saved in {out}. Resume with: w2v train --resume {out} "
+                         "--cluster ADDRESS")
+    assert not any("Traceback" in line or "KeyboardInterrupt" in line for line in lines), lines
+    _, meta = checkpoint.load_checkpoint(str(out), cluster=True)
+    assert 1 <= meta["epoch"] < 100 and not (out / "vectors.npy").exists()

@@ -1,0 +1,109 @@
+"""Every arch × loss, and subword models, trained on a cluster; the rows a replica sends and the updates it applies."""
+
+import itertools
+
+import numpy as np
+import pytest
+from click.testing import CliRunner
+
+distributed = pytest.importorskip("distributed", reason="the dask extra is not installed (pip install -e '.[dask]')")
+
+from word2vec import api  # noqa: E402
+from word2vec import config as config_mod  # noqa: E402
+from word2vec.cli import cli  # noqa: E402
+from word2vec.distributed import blocks, replica  # noqa: E402
+from word2vec.text import vocab as vocab_mod  # noqa: E402
+from word2vec.training import loop  # noqa: E402
+
+COMMON = ["--dim", "20", "--min-count", "1", "--sample", "0", "--set", "train.sync_words=10000", "-q"]
+RNGS = np.stack([loop.thread_seed(1, 0)])  # one thread's
+SUBWORDS = ["--set", "model.minn=3", "--set", "model.maxn=4", "--set", "model.buckets=3000"]
+
+
+@pytest.fixture(scope="module")
+def scheduler():
+    with distributed.LocalCluster(n_workers=2, threads_per_worker=1, processes=True, dashboard_address=":0",
+                                  silence_logs=50) as cluster:
+        yield cluster.scheduler_address
+
+
+def train(scheduler, corpus, output, *args):
+    result = CliRunner().invoke(cli, ["train", corpus, "-o", str(output), "--cluster", scheduler, *COMMON, *args])
+    assert result.exit_code == 0, result.output
+    return api.load_model(str(output))
+
+
+def assert_topics_learned(model, topics):
+    for topic in topics:
+        neighbours = [word for word, _ in model.most_similar(topic[0], topn=5)]
+        assert set(neighbours) <= set(topic), (topic[0], neighbours)
+
+
+@pytest.mark.parametrize("arch,loss", list(itertools.product(["skipgram", "cbow"], ["neg", "hs", "softmax"])))
+def test_every_arch_and_loss_learns_on_a_cluster(scheduler, topic_corpus, tmp_path, arch, loss):
+    corpus, topics = topic_corpus
+    model = train(scheduler, corpus, tmp_path / "model", "--arch", arch, "--loss", loss, "--epochs", "3")
+    assert model.metrics["workers"] == 2 and model.metrics["epochs"][-1]["rounds"] >= 2
+    assert_topics_learned(model, topics)
+
+
+@pytest.mark.parametrize("arch,loss", [("skipgram", "neg"), ("cbow", "hs")])
+def test_subword_models_train_on_a_cluster(scheduler, topic_corpus, tmp_path, arch, loss):
+    from word2vec.training import subword_model
+
+    corpus, topics = topic_corpus
+    output = tmp_path / "model"
+    model = train(scheduler, corpus, output, "--arch", arch, "--loss", loss, "--epochs", "2", *SUBWORDS,
+                  "--set", "output.formats=[npy, fasttext-bin]")
+    assert_topics_learned(model, topics)
+    ngrams = np.load(output / "ngrams.npy")
+    start = subword_model.init_input(len(model.wv.words), model.config)[len(model.wv.words):]
+    assert ngrams.shape == start.shape == (3000, 20)
+    moved = (ngrams != start).any(axis=1)
+    assert 0 < moved.sum() < len(ngrams)  # the n-grams of 32 words touch some buckets, not all
+    assert (output / "vectors.fasttext.bin").exists()
+
+
+def a_replica(config, text, threads=1):
+    """A Replica with one shard of `text`, built here without Dask, and its vocabulary."""
+    words = sorted(set(text.split()))
+    vocab = vocab_mod.from_counts(words, [text.split().count(w) for w in words])
+    part = blocks.encode(text.encode(), vocab.index, False, config.corpus.max_sentence_length)
+    rngs = np.stack([loop.thread_seed(config.train.seed, t) for t in range(threads)])
+    built = replica.Replica(vocab, config)
+    assert built.add_shard(0, [part], rngs)[0] == len(text.split())
+    return built
+
+
+@pytest.mark.parametrize("arch", ["skipgram", "cbow"])
+def test_a_subword_replica_sends_every_row_it_changed(topic_corpus, monkeypatch, arch):
+    """Only the rows of the round's words are compared for the subword matrix: the same deltas as comparing all."""
+    config = config_mod.Config().with_overrides({"model.vector_size": 8, "model.maxn": 4, "model.minn": 3,
+                                                 "model.buckets": 500, "model.arch": arch, "vocab.sample": 0})
+    text = open(topic_corpus[0]).read()[:20000]
+    sent = [a_replica(config, text).train(0, RNGS, 0, 0, 1, (0.05, 0.04)) for _ in range(2)]
+    monkeypatch.setattr(replica.Shard, "input_rows", lambda self, lo, hi: None)
+    monkeypatch.setattr(replica, "_CHUNK_ROWS", 7)
+    whole = a_replica(config, text)
+    compared = whole.train(0, RNGS, 0, 0, 1, (0.05, 0.04))
+    for ours in sent:
+        for (rows, deltas), (all_rows, all_deltas) in zip(ours[0], compared[0]):
+            assert np.array_equal(rows, all_rows) and np.array_equal(deltas, all_deltas)
+    rows_in, n_words = sent[0][0][0][0], len(whole.vocab)
+    assert (rows_in >= n_words).any() and len(rows_in) < n_words + 500  # bucket rows, not every row
+    assert all(np.array_equal(work, base) for work, base in zip(whole.work, whole.base))
+
+
+def test_a_replica_applies_each_merged_update_once(topic_corpus):
+    config = config_mod.Config().with_overrides({"model.vector_size": 4, "vocab.sample": 0})
+    built = a_replica(config, open(topic_corpus[0]).read()[:5000])
+    start = built.base[0].copy()
+    update = ((np.array([1, 3], np.int32), np.ones((2, 4), np.float32)),
+              (np.zeros(0, np.int32), np.zeros((0, 4), np.float32)))
+    for _ in range(2):  # a task run again after its worker's replica applied the update already
+        built.apply(update, 1)
+    assert built.applied == 1
+    np.testing.assert_array_equal(built.base[0][[1, 3]], start[[1, 3]] + 1)
+    np.testing.assert_array_equal(built.work[0], built.base[0])
+    with pytest.raises(replica.MissingReplica, match="holds 1 updates and was sent update 3"):
+        built.apply(update, 3)  # it missed one: treated as lost

@@ -1,0 +1,70 @@
+"""A cluster run that loses worker processes mid-round: their shards move, their rounds run again, nothing is lost."""
+
+import os
+import signal
+import time
+
+import numpy as np
+import pytest
+
+distributed = pytest.importorskip("distributed", reason="the dask extra is not installed (pip install -e '.[dask]')")
+
+from word2vec import config as config_mod  # noqa: E402
+from word2vec.distributed import faults, rounds  # noqa: E402
+from word2vec.training import loop  # noqa: E402
+
+
+def nearest(vectors, words, word, topn=5):
+    unit = vectors / np.linalg.norm(vectors, axis=1, keepdims=True)
+    order = np.argsort(-(unit @ unit[words.index(word)]))
+    return [words[i] for i in order[1:topn + 1]]
+
+
+CONFIG = ["model.vector_size=20", "train.epochs=2", "vocab.min_count=1", "vocab.sample=0",
+          "train.sync_words=10000", "train.checkpoint_every=0"]
+
+
+def test_killed_worker_processes_lose_nothing(topic_corpus, tmp_path, capsys):
+    """Kill the worker of shard 1 as soon as round 2 of epoch 1 is sent: a survivor takes the shard over.
+    Once the nanny has restarted the worker, a shard moves to it (it is idle); kill shard 1's worker again
+    in the last round.
+
+    Each shard's round runs again elsewhere from the same weights and RNG states, so the run ends
+    with the same weights, to the bit, as one that lost nothing (one thread per shard).
+    """
+    corpus, topics = topic_corpus
+    config = config_mod.resolve(None, CONFIG)
+    pids, killed = {}, []
+
+    def kill(driver, epoch, index):
+        if (epoch, index) == (0, 0):
+            pids.update(driver.client.run(os.getpid))
+        if (epoch, index) == (1, 0):
+            driver.client.wait_for_workers(3, timeout=60)
+            time.sleep(5 * faults.POLL_SECONDS)  # the watch sees it: the next round moves a shard to it
+        if (epoch, index) in ((0, 1), (1, 1)):
+            victim = driver.shards[1].worker
+            if victim not in pids:  # the restarted worker took shard 1
+                pids.update(driver.client.run(os.getpid, workers=[victim]))
+            os.kill(pids[victim], signal.SIGKILL)
+            killed.append(victim)
+
+    with distributed.LocalCluster(n_workers=3, threads_per_worker=1, processes=True, dashboard_address=":0",
+                                  silence_logs=50) as cluster:
+        address = cluster.scheduler_address
+        vocab, unbroken, reference = rounds.train([corpus], config, str(tmp_path / "unbroken"), address)
+        capsys.readouterr()
+        _, vectors, metrics = rounds.train([corpus], config, str(tmp_path / "killed"), address,
+                                           hooks=loop.Hooks(on_round=kill))
+    stderr = capsys.readouterr().err
+    assert len(killed) == 2 and killed[0] != killed[1]
+    assert [(loss["worker"], loss["epoch"], loss["round"]) for loss in metrics["lost_workers"]][:2] == [
+        (killed[0], 1, 2), (killed[1], 2, 2)]
+    for victim in killed:
+        assert f"lost worker {victim} in epoch " in stderr
+    assert "its round is run again" in stderr and " is idle: shard " in stderr
+    assert np.array_equal(vectors, unbroken)
+    assert [epoch["words"] for epoch in metrics["epochs"]] == [epoch["words"] for epoch in reference["epochs"]]
+    assert [epoch["loss"] for epoch in metrics["epochs"]] == [epoch["loss"] for epoch in reference["epochs"]]
+    for topic in topics:
+        assert set(nearest(vectors, vocab.words, topic[0])) <= set(topic)

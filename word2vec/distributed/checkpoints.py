@@ -1,0 +1,75 @@
+"""Checkpoints of a cluster run: the local `checkpoint.npz` format, plus how the corpus was cut into shards.
+
+The driver holds everything a resumed run needs: the merged weights, every shard's RNG states
+(the rows of `rngs`, shard after shard) and tallies of the epoch so far, and the position
+(epoch, and in `job` the round). Under "cluster" the meta adds the shards' thread counts and
+block size, so that a resumed run cuts the corpus into the same shards whatever its workers,
+and the rounds and lost workers recorded so far. The digest covers every shard's encoded ids.
+"""
+
+import hashlib
+import os
+
+import numpy as np
+
+from ..errors import DataError
+from ..training import checkpoint
+
+_LOGS = ("round_log", "lost_workers")
+
+
+def digest(shard_digests):
+    """One fingerprint of the whole corpus from those of its shards, in shard order."""
+    return hashlib.blake2b("/".join(shard_digests).encode(), digest_size=16).hexdigest()
+
+
+def absolute(paths):
+    """Local paths made absolute (so --resume works from anywhere); URLs as they are."""
+    return [path if "://" in path else os.path.abspath(path) for path in paths]
+
+
+def save(folder, driver, paths, block_bytes, corpus_digest):
+    """Write the driver's run into `folder`/checkpoint.npz; returns its path."""
+    arrays = {"w_in": driver.w_in, "w_out": driver.w_out, "tallies": driver.tallies,
+              "rngs": np.concatenate([shard.rngs for shard in driver.shards]),
+              "counts": np.asarray(driver.vocab.counts, dtype=np.int64)}
+    meta = {"config": driver.config.to_dict(), "words": list(driver.vocab.words), "paths": absolute(paths),
+            "digest": corpus_digest, "epoch": driver.epoch, "job": driver.round,
+            "epoch_seconds": driver.epoch_seconds, "metrics": driver.metrics, "threads": len(arrays["rngs"]),
+            "cluster": {"shards": [shard.threads for shard in driver.shards], "block_bytes": block_bytes,
+                        "round_log": driver.round_log, "lost_workers": driver.placement.losses}}
+    return checkpoint.save_checkpoint(folder, arrays, meta)
+
+
+def load(folder):
+    """(arrays, meta) of a cluster run's checkpoint in `folder`, checked as a local one is, and its cluster part."""
+    arrays, meta = checkpoint.load_checkpoint(folder, cluster=True)
+    path = os.path.join(folder, checkpoint.CHECKPOINT) if not folder.endswith(".npz") else folder
+    cluster = meta["cluster"]
+    shards = cluster.get("shards") if isinstance(cluster, dict) else None
+    if not (isinstance(shards, list) and shards and all(type(n) is int and n > 0 for n in shards)
+            and sum(shards) == meta["threads"] and type(cluster.get("block_bytes")) is int
+            and cluster["block_bytes"] > 0 and all(isinstance(cluster.get(key), list) for key in _LOGS)):
+        raise DataError(f"{path}: corrupt checkpoint (its cluster part: shards, block_bytes, round_log, lost_workers)")
+    return arrays, meta
+
+
+def layout(arrays, meta):
+    """(block bytes, threads of each shard, RNG states of each shard) of a checkpoint."""
+    threads = meta["cluster"]["shards"]
+    starts = np.cumsum([0] + threads)
+    return meta["cluster"]["block_bytes"], threads, [arrays["rngs"][a:b] for a, b in zip(starts, starts[1:])]
+
+
+def restore(driver, arrays, meta, corpus_digest, paths, path):
+    """Put the driver where the checkpoint stands, once its shards are built (`corpus_digest` is theirs)."""
+    if corpus_digest != meta["digest"]:
+        raise DataError(f"the corpus ({', '.join(paths)}) is not the one this checkpoint was trained on")
+    if meta["job"] >= driver.rounds:
+        raise DataError(f"{path}: corrupt checkpoint (round {meta['job']}, but an epoch of this corpus has "
+                        f"{driver.rounds} rounds)")
+    driver.epoch, driver.round, driver.epoch_seconds = meta["epoch"], meta["job"], meta["epoch_seconds"]
+    driver.tallies[:] = arrays["tallies"]
+    driver.metrics = meta["metrics"]
+    driver.round_log = meta["cluster"]["round_log"]
+    driver.placement.losses = meta["cluster"]["lost_workers"]
