@@ -162,6 +162,32 @@ def test_eval_similarity_reports_coverage_with_and_without_subwords(trained, tmp
     result = run(["eval", "similarity", str(pairs), "-m", model, "--format", "json"])
     assert result.exit_code == 0
     assert '"pairs": 4, "oov": 0.5, "subword_pairs": 2' in result.stdout
+    assert result.stderr == "note: 2 words out of the vocabulary built from subwords\n"
+
+
+def test_eval_analogy_builds_words_out_of_the_vocabulary(trained, tmp_path):
+    model, topics = trained
+    vectors = load(model)
+    a, b, c = topics[0][0] + "x", topics[0][1], topics[1][0]  # a is built from its n-grams
+    best, other = (w for w, _ in vectors.analogy(a, b, c, topn=2))
+    known = [topics[2][0], topics[2][1], topics[3][0]]
+    answer = vectors.analogy(*known)[0][0]
+    questions = tmp_path / "questions.txt"
+    questions.write_text(f": one\n{a} {b} {c} {best}\n{a} {b} {c} {other}\n{' '.join(known)} {answer}\n"
+                         f": gram-two\n{b} {c} {topics[3][1]} nonwordz\n{b} {c} {a} {best}\n")
+    result = run(["eval", "analogy", questions, "-m", model])
+    assert result.exit_code == 0, result.output
+    assert result.stdout.splitlines() == [
+        "section\tcorrect\tquestions\tskipped\taccuracy\tsubword_questions",
+        "one\t2\t3\t0\t0.6667\t2", f"gram-two\t{int(vectors.analogy(b, c, a)[0][0] == best)}\t1\t1\t"
+        f"{float(vectors.analogy(b, c, a)[0][0] == best):.4f}\t1",
+        "semantic\t2\t3\t0\t0.6667\t2"] + result.stdout.splitlines()[4:]
+    assert result.stderr == "note: 1 word out of the vocabulary built from subwords\n"
+    questions.write_text(": rare\n" + " ".join(vectors.words[1:4] + vectors.words[:1]) + "\n")
+    restricted = run(["eval", "analogy", questions, "-m", model, "--restrict", 1, "--format", "json"])
+    assert restricted.stdout.splitlines()[0] == (  # known words past the --restrict rows are built too
+        '{"section": "rare", "correct": 1, "questions": 1, "skipped": 0, "subword_questions": 1, "accuracy": 1.0}')
+    assert restricted.stderr == "note: 3 words out of the vocabulary built from subwords\n"
 
 
 def test_a_misspelt_frequent_word_finds_its_word(trained):

@@ -84,9 +84,13 @@ class Vectors(KeyedMixin):
         if isinstance(word, (list, tuple)):
             return np.array([self[w] for w in word], dtype=np.float32).reshape(len(word), self.vector_size)
         if self.subwords is not None and isinstance(word, str) and word not in self.index:
-            self.built.add(word)
-            return self.subwords.vector(word)
+            return self.subword_vector(word)
         return self.vectors[self._row(word)]
+
+    def subword_vector(self, word):
+        """The vector of `word` built from its n-grams, float32 (d,), noted in `built` (a model with subwords only)."""
+        self.built.add(word)
+        return self.subwords.vector(word)
 
     def has_vector(self, word):
         """True when `word` is in the vocabulary or the model can build it from subwords."""
