@@ -65,6 +65,45 @@ def test_the_model_directory_holds_ngrams_and_composed_vectors(trained):
     offsets, rows = subwords.word_rows(ft.words, 3, 6, BUCKETS)
     assert_allclose(vectors.vectors, subwords.mean_rows(ft.input_matrix, offsets, rows), atol=1e-7)
     assert np.abs(ft.input_matrix[:len(ft.words)] - vectors.vectors).max() > 1e-3  # composed, not raw rows
+    assert np.array_equal(np.load(model / "word_rows.npy"), ft.input_matrix[:len(ft.words)])
+    used = np.zeros(BUCKETS, bool)
+    used[rows[rows >= len(ft.words)] - len(ft.words)] = True  # the buckets some word's n-grams hash into
+    assert 0 < used.sum() < BUCKETS and not ngrams[~used].any() and ngrams[used].any(axis=1).all()
+
+
+def _small_subword_run(tmp_path, *extra):
+    from word2vec import config as config_mod
+    from word2vec.training import loop as training
+
+    corpus = tmp_path / "corpus.txt"
+    _topic_corpus(corpus, sentences=2000)
+    config = config_mod.resolve(None, ["train.threads=1", "model.vector_size=8", "train.epochs=2", "vocab.min_count=1",
+                                       "train.checkpoint_every=0", "corpus.max_sentence_length=5", "model.maxn=5",
+                                       "model.buckets=70000", "output.formats=[npy, fasttext-bin]", *extra])
+    return training, corpus, config, training.Reporter(log=lambda message: None)
+
+
+def test_training_holds_only_the_used_buckets_and_gives_the_full_matrix_numbers(tmp_path):
+    from word2vec.training import subword_model
+
+    training, corpus, config, quiet = _small_subword_run(tmp_path, "model.buckets=140000")  # 3 blocks of draws
+    with training.corpus.make_workdir() as workdir:
+        trainer = training.Trainer(training.read_corpus([str(corpus)], config, workdir), config, quiet)
+        compact = trainer.new_state()
+        n_words = len(trainer.data.vocab)
+        offsets, rows = subwords.word_rows(trainer.data.vocab.words, 3, 5, 140000)
+        used = np.unique(rows[rows >= n_words])
+        assert compact.w_in.shape == (n_words + len(used), 8) and len(used) < 140000 // 10
+        full = trainer.new_state()
+        full.w_in = np.concatenate([block.copy() for _, block in subword_model._draws(n_words + 140000, 8, 1)])
+        assert np.array_equal(full.w_in[np.r_[:n_words, used]], compact.w_in)  # each row starts as in the full one
+        trainer.train(compact)
+        trainer.tables = trainer.tables[:-2] + (offsets, rows)  # the kernels on the full matrix
+        start = full.w_in.copy()
+        trainer.train(full)
+    assert np.array_equal(full.w_in[np.r_[:n_words, used]], compact.w_in)
+    untouched = np.setdiff1d(np.arange(n_words, n_words + 140000), used)
+    assert np.array_equal(full.w_in[untouched], start[untouched]) and np.array_equal(full.w_out, compact.w_out)
 
 
 def test_words_out_of_the_vocabulary_get_the_mean_of_their_ngrams(trained):
@@ -210,27 +249,79 @@ def test_a_misspelt_frequent_word_finds_its_word(trained):
 
 
 def test_interrupted_subword_run_resumes_to_the_same_files(tmp_path):
-    from word2vec import config as config_mod
     from word2vec.errors import Interrupted
-    from word2vec.training import loop as training
+    from word2vec.training import checkpoint
 
-    corpus = tmp_path / "corpus.txt"
-    _topic_corpus(corpus, sentences=2000)
-    config = config_mod.resolve(None, ["train.threads=1", "model.vector_size=8", "train.epochs=2", "vocab.min_count=1",
-                                       "train.checkpoint_every=0", "corpus.max_sentence_length=5", "model.maxn=5",
-                                       "model.buckets=3000", "output.formats=[npy, fasttext-bin]"])
-    quiet = training.Reporter(log=lambda message: None)
+    training, corpus, config, quiet = _small_subword_run(tmp_path, "model.buckets=3000")
     training.train([str(corpus)], config, str(tmp_path / "whole"), quiet)
-    seen = []
+    for split in ("split", "full"):
+        seen = []
 
-    def stop_after_three(trainer, state):
-        seen.append(1)
-        if len(seen) == 3:
-            trainer.stop_signal = 2
+        def stop_after_three(trainer, state):
+            seen.append(1)
+            if len(seen) == 3:
+                trainer.stop_signal = 2
 
-    with pytest.raises(Interrupted):
-        training.train([str(corpus)], config, str(tmp_path / "split"), quiet, hooks=training.Hooks(on_job=stop_after_three))
-    assert not (tmp_path / "split" / "ngrams.npy").exists()
-    training.resume(str(tmp_path / "split"), reporter=quiet)
-    for name in ("vectors.npy", "ngrams.npy", "vectors.fasttext.bin"):
-        assert (tmp_path / "split" / name).read_bytes() == (tmp_path / "whole" / name).read_bytes(), name
+        with pytest.raises(Interrupted):
+            training.train([str(corpus)], config, str(tmp_path / split), quiet,
+                           hooks=training.Hooks(on_job=stop_after_three))
+        assert not (tmp_path / split / "ngrams.npy").exists()
+        arrays, meta = checkpoint.load_checkpoint(str(tmp_path / split))
+        n_words = len(meta["words"])
+        assert len(arrays["w_in"]) < n_words + 3000  # the checkpoint holds the used buckets only
+        if split == "full":  # as checkpoints were written before: all 3000 buckets, used or not
+            offsets, rows = subwords.word_rows(meta["words"], 3, 5, 3000)
+            full = np.full((n_words + 3000, 8), 7.0, np.float32)
+            full[np.r_[:n_words, np.unique(rows[rows >= n_words])]] = arrays["w_in"]
+            checkpoint.save_checkpoint(str(tmp_path / split), dict(arrays, w_in=full), meta)
+        training.resume(str(tmp_path / split), reporter=quiet)
+        for name in ("vectors.npy", "word_rows.npy", "ngrams.npy", "vectors.fasttext.bin"):
+            assert (tmp_path / split / name).read_bytes() == (tmp_path / "whole" / name).read_bytes(), name
+
+
+def test_export_fasttext_bin_of_a_model_directory(trained, tmp_path):
+    fasttext = pytest.importorskip("gensim.models.fasttext")
+    model, _ = trained
+    out = tmp_path / "exported.bin"
+    result = run(["export", "-m", model, "--format", "fasttext-bin", "-o", out])
+    assert result.exit_code == 0 and result.stdout == ""
+    assert result.stderr == f"wrote {len(load(model))} words and 5,000 n-gram buckets of {DIM} dimensions to {out} (fasttext-bin)\n"
+    assert out.read_bytes() == (model / "vectors.fasttext.bin").read_bytes()
+    theirs, ours = fasttext.load_facebook_model(str(out)).wv, load(model)
+    for word in ours.words + OOV_WORDS:
+        assert_allclose(theirs[word], ours[word], atol=1e-6)
+    again = tmp_path / "again.bin"
+    assert run(["export", "-m", out, "--format", "fasttext-bin", "-o", again, "-q"]).stderr == ""
+    assert again.read_bytes() == out.read_bytes()
+
+
+def test_export_fasttext_bin_of_a_word_model(tmp_path):
+    fasttext = pytest.importorskip("gensim.models.fasttext")
+    _topic_corpus(tmp_path / "corpus.txt", sentences=500)
+    result = run(["train", tmp_path / "corpus.txt", "-o", tmp_path / "model", "--dim", 8, "--epochs", 1,
+                  "--min-count", 1, "--threads", 1, "-q"])
+    assert result.exit_code == 0, result.output
+    assert run(["export", "-m", tmp_path / "model", "--format", "fasttext-bin", "-o", tmp_path / "w.bin", "-q"]).exit_code == 0
+    theirs, ours = fasttext.load_facebook_model(str(tmp_path / "w.bin")).wv, load(tmp_path / "model")
+    assert theirs.index_to_key == ours.words and np.array_equal(theirs.vectors, ours.vectors)
+
+
+def test_export_fasttext_bin_refusals(trained, tmp_path):
+    model, _ = trained
+    out = tmp_path / "out.bin"
+    assert _one_error(["export", "-m", model, "--format", "fasttext-bin", "-o", out, "--limit", 10]) == (
+        "Error: fasttext-bin writes the whole model (its n-gram rows and output weights too); leave out --limit")
+    words = tmp_path / "words.txt"
+    assert run(["export", "-m", model, "--format", "word2vec-txt", "-o", words, "-q"]).exit_code == 0
+    assert _one_error(["export", "-m", words, "--format", "fasttext-bin", "-o", out]) == (
+        f"Error: {words} is a file of word vectors only; fasttext-bin needs a model directory that w2v trained "
+        "(it holds the output weights and, with subwords, the n-gram rows) or a fastText .bin")
+    older = tmp_path / "older"
+    older.mkdir()
+    for name in ("vectors.npy", "vocab.tsv", "config.yaml", "ngrams.npy", "w_out.npy"):
+        (older / name).write_bytes((model / name).read_bytes())
+    assert _one_error(["export", "-m", older, "--format", "fasttext-bin", "-o", out]) == (
+        f"Error: {older} has no word_rows.npy, which fastText's format needs; it holds the vectors only (a model "
+        "w2v exported, or saved by an older version): train it again")
+    assert not out.exists()
+

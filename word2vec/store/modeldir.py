@@ -29,9 +29,10 @@ LOCK = ".w2v.lock"
 # The files w2v writes in a model directory; anything else there is the user's.
 OUTPUT_WEIGHTS = "w_out.npy"  # what continued training needs beside the input vectors
 NGRAMS = "ngrams.npy"  # the n-gram bucket rows of a subword model
+WORD_ROWS = "word_rows.npy"  # a subword model's own input rows of its words (vectors.npy: their means with n-grams)
 FASTTEXT_BIN = "vectors.fasttext.bin"
 MODEL_FILES = frozenset({"vectors.npy", "vocab.tsv", "config.yaml", "metrics.json", "vectors.bin", "vectors.txt",
-                         NGRAMS, FASTTEXT_BIN, CHECKPOINT, LOCK, OUTPUT_WEIGHTS})
+                         NGRAMS, WORD_ROWS, FASTTEXT_BIN, CHECKPOINT, LOCK, OUTPUT_WEIGHTS})
 
 
 def ensure_dir(folder):
@@ -288,13 +289,14 @@ def write_config(path, config):
         handle.write(config_mod.to_yaml(config))
 
 
-def save_trained(folder, vocab, w_in, config, metrics, w_out=None, ngrams=None, fasttext=None):
+def save_trained(folder, vocab, w_in, config, metrics, w_out=None, subword=None, fasttext=None):
     """Write a trained model: vectors.npy, vocab.tsv, config.yaml, metrics.json and the formats asked for.
 
     `w_in` holds the word vectors (W, d); `w_out` the output weights, saved as w_out.npy for
-    continued training; a subword model adds its bucket rows `ngrams` (buckets, d), saved as
-    ngrams.npy, and `fasttext()` returns the `fasttext_bin.FastTextModel` that the fasttext-bin
-    format writes.
+    continued training. A subword model adds `subword`, a dict of its words' own input rows
+    "word_rows" (W, d) and its bucket rows "ngrams" (buckets, d; an array or a `tables.RowBlocks`),
+    saved as word_rows.npy and ngrams.npy; `fasttext()` returns the `fasttext_bin.FastTextModel`
+    that the fasttext-bin format writes.
     """
     from . import fasttext_bin, tables, write_vectors
 
@@ -310,8 +312,9 @@ def save_trained(folder, vocab, w_in, config, metrics, w_out=None, ngrams=None, 
         files["vectors.txt"] = lambda p: write_vectors.write_word2vec(p, vocab.words, w_in, binary=False)
     if w_out is not None:
         files[OUTPUT_WEIGHTS] = lambda p: tables.save_npy(p, w_out)
-    if ngrams is not None:
-        files[NGRAMS] = lambda p: tables.save_npy(p, ngrams)
+    if subword is not None:
+        files[WORD_ROWS] = lambda p: tables.save_npy(p, subword["word_rows"])
+        files[NGRAMS] = lambda p: tables.save_npy(p, subword["ngrams"])
     if fasttext is not None:
         files[FASTTEXT_BIN] = lambda p: fasttext_bin.write(p, fasttext())
     save_model(folder, files)
