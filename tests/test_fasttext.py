@@ -325,3 +325,17 @@ def test_export_fasttext_bin_refusals(trained, tmp_path):
         "w2v exported, or saved by an older version): train it again")
     assert not out.exists()
 
+
+def test_python_api_keeps_the_subwords_in_memory_and_saves_them(tmp_path):
+    import word2vec
+
+    rng = np.random.default_rng(2)
+    words = _pseudo_words(rng, 40)
+    sentences = [list(rng.choice(words, size=8)) for _ in range(300)]
+    model = word2vec.train(sentences=sentences, vector_size=8, epochs=1, min_count=1, threads=1, maxn=5, buckets=900)
+    assert model.source is None and model.wv.subwords is not None and model.word_rows.shape == (len(model.wv), 8)
+    built = model["unseenword"]
+    model.save(tmp_path / "saved")
+    again = word2vec.load(tmp_path / "saved")
+    assert_allclose(again["unseenword"], built) and np.array_equal(again.vectors, model.wv.vectors)
+    assert np.array_equal(np.load(tmp_path / "saved" / "word_rows.npy"), model.word_rows)
