@@ -1,5 +1,6 @@
 """Subword models end to end: training, the model directory, fastText's .bin both ways (with gensim), and quality."""
 
+import collections
 import struct
 
 import numpy as np
@@ -94,11 +95,14 @@ def test_training_holds_only_the_used_buckets_and_gives_the_full_matrix_numbers(
         offsets, rows = subwords.word_rows(trainer.data.vocab.words, 3, 5, 140000)
         used = np.unique(rows[rows >= n_words])
         assert compact.w_in.shape == (n_words + len(used), 8) and len(used) < 140000 // 10
+        overlap = [sum(c * c for c in collections.Counter(rows[a:b].tolist()).values()) / (b - a)
+                   for a, b in zip(offsets[:-1], offsets[1:])]
+        assert_allclose(trainer.layout.overlap, overlap, rtol=1e-6) and max(overlap) > 1  # some n-gram repeats
         full = trainer.new_state()
         full.w_in = np.concatenate([block.copy() for _, block in subword_model._draws(n_words + 140000, 8, 1)])
         assert np.array_equal(full.w_in[np.r_[:n_words, used]], compact.w_in)  # each row starts as in the full one
         trainer.train(compact)
-        trainer.tables = trainer.tables[:-2] + (offsets, rows)  # the kernels on the full matrix
+        trainer.tables = trainer.tables[:-3] + (offsets, rows, trainer.tables[-1])  # the kernels on the full matrix
         start = full.w_in.copy()
         trainer.train(full)
     assert np.array_equal(full.w_in[np.r_[:n_words, used]], compact.w_in)

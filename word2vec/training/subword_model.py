@@ -36,6 +36,8 @@ class Layout:
     used : int64 (U,), sorted — the buckets some word's n-grams hash into; training holds
         W + U rows: the words, then these buckets in order
     offsets, rows : each word's rows in the compact matrix as CSR (see `subwords.word_rows`)
+    overlap : float32 (W,) — Σ_r c_r² / n of each word's n rows, c_r the times row r is listed
+        (1 when no row repeats): how far the mean of the rows moves when each gets a step
     """
 
     n_words: int
@@ -43,6 +45,7 @@ class Layout:
     used: np.ndarray
     offsets: np.ndarray
     rows: np.ndarray
+    overlap: np.ndarray
 
     @property
     def n_rows(self):
@@ -56,12 +59,23 @@ def make_layout(vocab, config):
     grams = rows >= n_words
     used, compact = np.unique(rows[grams], return_inverse=True)
     rows[grams] = n_words + compact.astype(np.int32)
-    return Layout(n_words, m.buckets, used.astype(np.int64) - n_words, offsets, rows)
+    return Layout(n_words, m.buckets, used.astype(np.int64) - n_words, offsets, rows, _overlap(offsets, rows))
+
+
+def _overlap(offsets, rows):
+    """Σ_r c_r² / n of each word's rows (see Layout.overlap), float32 (W,)."""
+    n_words = len(offsets) - 1
+    lengths = np.diff(offsets)
+    word = np.repeat(np.arange(n_words, dtype=np.int64), lengths)
+    _, first, counts = np.unique(word * (int(rows.max(initial=0)) + 1) + rows, return_index=True, return_counts=True)
+    squares = np.bincount(word[first], weights=counts.astype(np.float64) ** 2, minlength=n_words)
+    return (squares / np.maximum(lengths, 1)).astype(np.float32)
 
 
 def kernel_and_tables(config, tables, layout):
     """The subword kernel for the config's arch and loss, and `tables` with each word's rows (a Layout) appended."""
-    return kernels_subword.KERNELS[(config.model.arch, config.model.loss)], tuple(tables) + (layout.offsets, layout.rows)
+    rows = (layout.offsets, layout.rows, layout.overlap)
+    return kernels_subword.KERNELS[(config.model.arch, config.model.loss)], tuple(tables) + rows
 
 
 def _full_rows(layout):
@@ -141,7 +155,7 @@ def word_vectors(tables, w_in, config):
     """The vectors a word-only reader should see: each word's mean of its rows (w_in itself without subwords)."""
     if not enabled(config):
         return w_in
-    return subwords.mean_rows(w_in, tables[-2], tables[-1])
+    return subwords.mean_rows(w_in, tables[-3], tables[-2])
 
 
 def saved_arrays(trainer, state, vectors):
