@@ -58,18 +58,37 @@ def trained(tmp_path_factory):
 def test_the_model_directory_holds_ngrams_and_composed_vectors(trained):
     model, _ = trained
     vectors = load(model)
-    ngrams = np.load(model / "ngrams.npy")
-    assert ngrams.shape == (BUCKETS, DIM) and vectors.subwords is not None
+    ngrams, ids = np.load(model / "ngrams.npy"), np.load(model / "ngram_buckets.npy")
+    assert ngrams.shape == (len(ids), DIM) and vectors.subwords is not None
     ft = fasttext_bin.read(model / "vectors.fasttext.bin")
     assert ft.words == vectors.words and (ft.minn, ft.maxn, ft.buckets) == (3, 6, BUCKETS)
-    assert_allclose(ft.input_matrix[len(ft.words):], ngrams)
     offsets, rows = subwords.word_rows(ft.words, 3, 6, BUCKETS)
     assert_allclose(vectors.vectors, subwords.mean_rows(ft.input_matrix, offsets, rows), atol=1e-7)
     assert np.abs(ft.input_matrix[:len(ft.words)] - vectors.vectors).max() > 1e-3  # composed, not raw rows
     assert np.array_equal(np.load(model / "word_rows.npy"), ft.input_matrix[:len(ft.words)])
     used = np.zeros(BUCKETS, bool)
     used[rows[rows >= len(ft.words)] - len(ft.words)] = True  # the buckets some word's n-grams hash into
-    assert 0 < used.sum() < BUCKETS and not ngrams[~used].any() and ngrams[used].any(axis=1).all()
+    assert np.array_equal(ids, np.flatnonzero(used)) and 0 < len(ids) < BUCKETS
+    full = ft.input_matrix[len(ft.words):]  # fastText's file holds them all, zero where no word reaches
+    assert np.array_equal(full[ids], ngrams) and not full[~used].any() and ngrams.any(axis=1).all()
+
+
+def test_a_model_directory_with_all_buckets_still_loads(trained, tmp_path):
+    model, _ = trained  # as saved before w2v kept the used buckets only: ngrams.npy (buckets, d)
+    legacy = tmp_path / "legacy"
+    legacy.mkdir()
+    for name in ("vectors.npy", "vocab.tsv", "config.yaml", "metrics.json", "w_out.npy", "word_rows.npy"):
+        (legacy / name).write_bytes((model / name).read_bytes())
+    ft = fasttext_bin.read(model / "vectors.fasttext.bin")
+    np.save(legacy / "ngrams.npy", ft.input_matrix[len(ft.words):])
+    assert np.array_equal(load(legacy)[OOV_WORDS], load(model)[OOV_WORDS])
+    assert run(["export", "-m", legacy, "--format", "fasttext-bin", "-o", tmp_path / "x.bin", "-q"]).exit_code == 0
+    assert (tmp_path / "x.bin").read_bytes() == (model / "vectors.fasttext.bin").read_bytes()
+    np.save(legacy / "ngrams.npy", np.load(model / "ngrams.npy"))
+    np.save(legacy / "ngram_buckets.npy", np.load(model / "ngram_buckets.npy")[::-1])
+    assert _one_error(["similar", "x", "-m", legacy]) == (
+        f"Error: {legacy / 'ngram_buckets.npy'}: not the {len(np.load(model / 'ngrams.npy'))} increasing bucket "
+        f"numbers below {BUCKETS} of the rows of ngrams.npy; the model directory is damaged")
 
 
 def _small_subword_run(tmp_path, *extra):
@@ -87,7 +106,7 @@ def _small_subword_run(tmp_path, *extra):
 def test_training_holds_only_the_used_buckets_and_gives_the_full_matrix_numbers(tmp_path):
     from word2vec.training import subword_model
 
-    training, corpus, config, quiet = _small_subword_run(tmp_path, "model.buckets=140000")  # 3 blocks of draws
+    training, corpus, config, quiet = _small_subword_run(tmp_path, "model.buckets=140000")
     with training.corpus.make_workdir() as workdir:
         trainer = training.Trainer(training.read_corpus([str(corpus)], config, workdir), config, quiet)
         compact = trainer.new_state()
@@ -99,7 +118,7 @@ def test_training_holds_only_the_used_buckets_and_gives_the_full_matrix_numbers(
                    for a, b in zip(offsets[:-1], offsets[1:])]
         assert_allclose(trainer.layout.overlap, overlap, rtol=1e-6) and max(overlap) > 1  # some n-gram repeats
         full = trainer.new_state()
-        full.w_in = np.concatenate([block.copy() for _, block in subword_model._draws(n_words + 140000, 8, 1)])
+        full.w_in = subword_model.start_rows(np.arange(n_words + 140000), 8, 1)
         assert np.array_equal(full.w_in[np.r_[:n_words, used]], compact.w_in)  # each row starts as in the full one
         trainer.train(compact)
         trainer.tables = trainer.tables[:-3] + (offsets, rows, trainer.tables[-1])  # the kernels on the full matrix
@@ -113,7 +132,8 @@ def test_training_holds_only_the_used_buckets_and_gives_the_full_matrix_numbers(
 def test_words_out_of_the_vocabulary_get_the_mean_of_their_ngrams(trained):
     vectors = load(trained[0])
     ids = subwords.ngram_buckets("catss", 3, 6, BUCKETS)
-    assert_allclose(vectors["catss"], vectors.subwords.ngrams[ids].mean(axis=0), rtol=1e-6)
+    full = fasttext_bin.read(trained[0] / "vectors.fasttext.bin").input_matrix[len(vectors):]
+    assert_allclose(vectors["catss"], full[ids].mean(axis=0), rtol=1e-6)
     assert "catss" not in vectors and vectors.has_vector("catss") and vectors.built == {"catss"}
     word_only = load(trained[0] / "vectors.fasttext.bin")
     assert_allclose(word_only["catss"], vectors["catss"], atol=1e-7)
@@ -256,7 +276,7 @@ def test_interrupted_subword_run_resumes_to_the_same_files(tmp_path):
     from word2vec.errors import Interrupted
     from word2vec.training import checkpoint
 
-    training, corpus, config, quiet = _small_subword_run(tmp_path, "model.buckets=3000")
+    training, corpus, config, quiet = _small_subword_run(tmp_path)  # 70,000 buckets: two blocks to write
     training.train([str(corpus)], config, str(tmp_path / "whole"), quiet)
     for split in ("split", "full"):
         seen = []
@@ -272,14 +292,14 @@ def test_interrupted_subword_run_resumes_to_the_same_files(tmp_path):
         assert not (tmp_path / split / "ngrams.npy").exists()
         arrays, meta = checkpoint.load_checkpoint(str(tmp_path / split))
         n_words = len(meta["words"])
-        assert len(arrays["w_in"]) < n_words + 3000  # the checkpoint holds the used buckets only
-        if split == "full":  # as checkpoints were written before: all 3000 buckets, used or not
-            offsets, rows = subwords.word_rows(meta["words"], 3, 5, 3000)
-            full = np.full((n_words + 3000, 8), 7.0, np.float32)
+        assert len(arrays["w_in"]) < n_words + 70000  # the checkpoint holds the used buckets only
+        if split == "full":  # as checkpoints were written before: all buckets, used or not
+            offsets, rows = subwords.word_rows(meta["words"], 3, 5, 70000)
+            full = np.full((n_words + 70000, 8), 7.0, np.float32)
             full[np.r_[:n_words, np.unique(rows[rows >= n_words])]] = arrays["w_in"]
             checkpoint.save_checkpoint(str(tmp_path / split), dict(arrays, w_in=full), meta)
         training.resume(str(tmp_path / split), reporter=quiet)
-        for name in ("vectors.npy", "word_rows.npy", "ngrams.npy", "vectors.fasttext.bin"):
+        for name in ("vectors.npy", "word_rows.npy", "ngrams.npy", "ngram_buckets.npy", "vectors.fasttext.bin"):
             assert (tmp_path / split / name).read_bytes() == (tmp_path / "whole" / name).read_bytes(), name
 
 

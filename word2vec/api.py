@@ -266,7 +266,8 @@ class Model:
         vocab = Vocab(self.wv.words, self.wv.counts)
         subword = None
         if self.wv.subwords is not None and self.word_rows is not None:
-            subword = {"word_rows": self.word_rows, "ngrams": self.wv.subwords.ngrams}
+            sub = self.wv.subwords
+            subword = {"word_rows": self.word_rows, "ngrams": sub.ngrams, "ngram_buckets": sub.ids}
         with modeldir.locked(folder):
             modeldir.save_trained(folder, vocab, self.wv.vectors, self.config, self.metrics, w_out=self.w_out,
                                   subword=subword)
@@ -323,7 +324,7 @@ def load_model(folder, in_memory=False):
     rows_path, word_rows, subwords = os.path.join(folder, modeldir.WORD_ROWS), None, wv.subwords
     if subwords is not None and os.path.isfile(rows_path):
         word_rows = store.load_npy(rows_path, mmap=not in_memory)
-    if in_memory:  # the folder is about to go: copy what is mapped from it (the whole bucket matrix too)
+    if in_memory:  # the folder is about to go: copy what is mapped from it
         if subwords is not None:
             subwords = dataclasses.replace(subwords, ngrams=np.array(subwords.ngrams))
         wv = Vectors(wv.words, np.array(wv.vectors), wv.counts, subwords)

@@ -163,7 +163,7 @@ def _summarize_metrics(metrics):
 
 def _subword_facts(vectors):
     sub = vectors.subwords
-    return {"subwords": {"minn": sub.minn, "maxn": sub.maxn, "buckets": len(sub.ngrams)}} if sub is not None else {}
+    return {"subwords": {"minn": sub.minn, "maxn": sub.maxn, "buckets": sub.buckets}} if sub is not None else {}
 
 
 def _file_facts(path, no_header, quiet=False):

@@ -104,9 +104,10 @@ def _write_matrix(handle, matrix):
 
 
 def from_model_dir(folder):
-    """The model in a w2v model directory as fastText sees it, its big matrices memory-mapped.
+    """The model in a w2v model directory as fastText sees it, its big matrices read as they are written.
 
-    A subword model's input matrix is word_rows.npy over ngrams.npy, streamed when written.
+    A subword model's input matrix is word_rows.npy over the full bucket matrix: the rows of
+    ngrams.npy at the buckets ngram_buckets.npy names, zero elsewhere.
 
     Returns
     -------
@@ -130,7 +131,8 @@ def from_model_dir(folder):
     m, subword = config.model, config.model.maxn > 0
     w_out = output_rows(tables.load_npy(need(modeldir.OUTPUT_WEIGHTS)), len(words))
     if subword:
-        word_rows, ngrams = tables.npy_rows(need(modeldir.WORD_ROWS)), tables.npy_rows(need(modeldir.NGRAMS))
+        need(modeldir.NGRAMS)
+        word_rows, ngrams = tables.npy_rows(need(modeldir.WORD_ROWS)), _bucket_rows(folder, m)
         _check_shapes(folder, [(word_rows, len(words)), (ngrams, m.buckets), (w_out, len(words))], m.vector_size)
         input_matrix = RowBlocks((len(words) + m.buckets, m.vector_size),
                                  lambda: chain(word_rows.blocks(), ngrams.blocks()))
@@ -140,6 +142,14 @@ def from_model_dir(folder):
     return FastTextModel(words, counts, input_matrix, w_out, m.minn, m.maxn if subword else 0,
                          m.buckets if subword else 0, m.arch, m.loss, m.window, config.train.epochs,
                          config.vocab.min_count, m.negative, config.vocab.sample, _corpus_tokens(folder))
+
+
+def _bucket_rows(folder, model):
+    """The full bucket matrix (buckets, d) of a model directory, as RowBlocks."""
+    rows, ids = modeldir.load_ngrams(folder, model.buckets, model.vector_size)
+    if ids is None:  # saved whole
+        return tables.npy_rows(os.path.join(folder, modeldir.NGRAMS))
+    return tables.sparse_rows(rows, ids, model.buckets)
 
 
 def _check_shapes(folder, arrays, dim):

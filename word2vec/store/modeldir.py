@@ -18,6 +18,8 @@ import shutil
 import stat
 import tempfile
 
+import numpy as np
+
 from .. import config as config_mod
 from ..errors import DataError, W2VError
 from ..fileio import UMASK, atomic_write, fsync_dir, write_error
@@ -28,11 +30,12 @@ LOCK = ".w2v.lock"
 
 # The files w2v writes in a model directory; anything else there is the user's.
 OUTPUT_WEIGHTS = "w_out.npy"  # what continued training needs beside the input vectors
-NGRAMS = "ngrams.npy"  # the n-gram bucket rows of a subword model
+NGRAMS = "ngrams.npy"  # a subword model's n-gram rows: those of the buckets its words use
+NGRAM_BUCKETS = "ngram_buckets.npy"  # … and their bucket numbers (without it: all buckets, as saved before)
 WORD_ROWS = "word_rows.npy"  # a subword model's own input rows of its words (vectors.npy: their means with n-grams)
 FASTTEXT_BIN = "vectors.fasttext.bin"
 MODEL_FILES = frozenset({"vectors.npy", "vocab.tsv", "config.yaml", "metrics.json", "vectors.bin", "vectors.txt",
-                         NGRAMS, WORD_ROWS, FASTTEXT_BIN, CHECKPOINT, LOCK, OUTPUT_WEIGHTS})
+                         NGRAMS, NGRAM_BUCKETS, WORD_ROWS, FASTTEXT_BIN, CHECKPOINT, LOCK, OUTPUT_WEIGHTS})
 
 
 def ensure_dir(folder):
@@ -294,8 +297,9 @@ def save_trained(folder, vocab, w_in, config, metrics, w_out=None, subword=None,
 
     `w_in` holds the word vectors (W, d); `w_out` the output weights, saved as w_out.npy for
     continued training. A subword model adds `subword`, a dict of its words' own input rows
-    "word_rows" (W, d) and its bucket rows "ngrams" (buckets, d; an array or a `tables.RowBlocks`),
-    saved as word_rows.npy and ngrams.npy; `fasttext()` returns the `fasttext_bin.FastTextModel`
+    "word_rows" (W, d), its n-gram rows "ngrams" (U, d) and their sorted bucket numbers
+    "ngram_buckets" int64 (U,) (None: "ngrams" holds all buckets), saved as word_rows.npy,
+    ngrams.npy and ngram_buckets.npy; `fasttext()` returns the `fasttext_bin.FastTextModel`
     that the fasttext-bin format writes.
     """
     from . import fasttext_bin, tables, write_vectors
@@ -315,6 +319,38 @@ def save_trained(folder, vocab, w_in, config, metrics, w_out=None, subword=None,
     if subword is not None:
         files[WORD_ROWS] = lambda p: tables.save_npy(p, subword["word_rows"])
         files[NGRAMS] = lambda p: tables.save_npy(p, subword["ngrams"])
+        if subword.get("ngram_buckets") is not None:
+            files[NGRAM_BUCKETS] = lambda p: tables.save_npy(p, np.asarray(subword["ngram_buckets"], np.int64))
     if fasttext is not None:
         files[FASTTEXT_BIN] = lambda p: fasttext_bin.write(p, fasttext())
     save_model(folder, files)
+
+
+def load_ngrams(folder, buckets, dim):
+    """A subword model's n-gram rows, memory-mapped, with their bucket numbers.
+
+    Returns
+    -------
+    rows : float32 (U, d), the rows of the buckets the words use (zero for the others)
+    ids : int64 (U,), their sorted bucket numbers; None when `rows` holds all `buckets`
+        (a model saved before w2v kept the used buckets only)
+
+    Raises
+    ------
+    DataError
+        When the files do not fit each other or the config's buckets and dimensions.
+    """
+    from . import tables
+
+    path, ids_path = os.path.join(folder, NGRAMS), os.path.join(folder, NGRAM_BUCKETS)
+    rows = tables.load_npy(path, mmap=True)
+    ids = tables.load_npy(ids_path, mmap=False) if os.path.isfile(ids_path) else None
+    if rows.ndim != 2 or rows.shape[1] != dim or (ids is None and len(rows) != buckets):
+        raise DataError(f"{path}: shape {rows.shape} does not match the config's {buckets} buckets of {dim}")
+    if ids is not None:
+        if ids.shape != (len(rows),) or ids.dtype.kind not in "iu" \
+                or (len(ids) and (ids[0] < 0 or ids[-1] >= buckets or (np.diff(ids) <= 0).any())):
+            raise DataError(f"{ids_path}: not the {len(rows)} increasing bucket numbers below {buckets} "
+                            f"of the rows of {NGRAMS}; the model directory is damaged")
+        ids = ids.astype(np.int64, copy=False)
+    return rows, ids

@@ -89,6 +89,22 @@ def row_blocks(matrix):
         yield np.ascontiguousarray(matrix[start:start + _BLOCK_ROWS], dtype="<f4")
 
 
+def sparse_rows(rows, ids, n_rows):
+    """RowBlocks of a matrix (n_rows, d) that is zero but at the sorted row numbers `ids` (k,),
+    which hold `rows` (k, d)."""
+    dim = rows.shape[1]
+
+    def blocks():
+        for lo in range(0, n_rows, _BLOCK_ROWS):
+            hi = min(lo + _BLOCK_ROWS, n_rows)
+            block = np.zeros((hi - lo, dim), dtype=np.float32)
+            a, b = np.searchsorted(ids, [lo, hi])
+            block[ids[a:b] - lo] = rows[a:b]
+            yield block
+
+    return RowBlocks((n_rows, dim), blocks)
+
+
 def npy_rows(path):
     """A 2-d .npy file as RowBlocks that read it a block at a time: a memory map would leave each
     page it passed over in the resident set (800 MB for the default bucket matrix)."""

@@ -2,12 +2,13 @@
 
 The full input matrix of fastText's model has a row for each word and each of `model.buckets`
 n-gram buckets: 800 MB at 2,000,000 × 100. Training touches only the buckets that some
-word of the vocabulary hashes an n-gram into (about 125,000 on the text8 prefix), so it
-holds just those: the word rows, then the used buckets in order (a `Layout`). Each row
-starts as it would in the full matrix (fastText's uniform draw, taken from one stream in
-the full matrix's order), so training gives the same numbers as with the full matrix. The
-saved files hold the full matrix, written a block of rows at a time: the trained rows, and
-zero for the buckets no word uses (see `bucket_matrix`).
+word of the vocabulary hashes an n-gram into (125,101 on the text8 prefix), so it holds
+just those: the word rows, then the used buckets in order (a `Layout`). Each row starts as
+it would in the full matrix (`start_rows`: a hash of the seed, the row and the column), so
+training gives the same numbers as with the full matrix. The model directory keeps the
+same rows (ngrams.npy with their bucket ids in ngram_buckets.npy); the buckets no word
+uses are zero, and fastText's file, which holds the full matrix, is written a block of
+rows at a time.
 """
 
 from dataclasses import dataclass
@@ -17,11 +18,11 @@ import numpy as np
 
 from ..errors import DataError
 from ..store import fasttext_bin
-from ..store.tables import RowBlocks
+from ..store.tables import RowBlocks, sparse_rows
 from ..text import subwords
 from . import kernels_subword
 
-_INIT_BLOCK = 1 << 16  # rows drawn at a time; the stream's blocks must stay this size, or the draws change
+_INIT_BLOCK = 8192  # rows drawn at a time, which bounds the hash's temporaries
 
 
 def enabled(config):
@@ -83,40 +84,60 @@ def _full_rows(layout):
     return np.concatenate([np.arange(layout.n_words, dtype=np.int64), layout.n_words + layout.used])
 
 
-def _draws(n_rows, dim, seed):
-    """fastText's start of the full matrix, uniform in [-1/d, 1/d), drawn block by block: (first row, block)."""
-    rng = np.random.default_rng(seed)
-    block = np.empty((_INIT_BLOCK, dim), dtype=np.float32)
-    for lo in range(0, n_rows, _INIT_BLOCK):
-        out = block[:min(_INIT_BLOCK, n_rows - lo)]
-        rng.random(out.shape, dtype=np.float32, out=out)
-        out *= np.float32(2.0 / dim)
-        out -= np.float32(1.0 / dim)
-        yield lo, out
+_GOLDEN, _MIX1, _MIX2 = np.uint64(0x9E3779B97F4A7C15), np.uint64(0xBF58476D1CE4E5B9), np.uint64(0x94D049BB133111EB)
+
+
+def _mix(z):
+    """splitmix64's finalizer, in place on a uint64 array."""
+    z ^= z >> np.uint64(30)
+    z *= _MIX1
+    z ^= z >> np.uint64(27)
+    z *= _MIX2
+    z ^= z >> np.uint64(31)
+    return z
+
+
+def start_rows(rows, dim, seed):
+    """fastText's start of some rows of the full input matrix: uniform in [-1/d, 1/d).
+
+    Each value comes from a hash of the seed, its row and its column, so a row starts the same
+    whichever other rows are drawn, and the rows no word uses are never drawn.
+
+    Parameters
+    ----------
+    rows : int64 (n,), rows of the full matrix (words, then `n_words + bucket`)
+    dim : int
+    seed : int
+
+    Returns
+    -------
+    ndarray of float32, shape (n, dim)
+    """
+    out = np.empty((len(rows), dim), dtype=np.float32)
+    key = _mix(np.array([seed], dtype=np.uint64) + _GOLDEN)
+    columns = np.arange(dim, dtype=np.uint64)
+    for lo in range(0, len(rows), _INIT_BLOCK):
+        z = np.asarray(rows[lo:lo + _INIT_BLOCK], dtype=np.uint64)[:, None] * np.uint64(dim) + columns
+        z += key + _GOLDEN
+        top = (_mix(z) >> np.uint64(40)).astype(np.float32)  # 24 random bits: exact in float32
+        out[lo:lo + _INIT_BLOCK] = top * np.float32(2.0 / dim / 2**24) - np.float32(1.0 / dim)
+    return out
 
 
 def init_input(layout, config):
     """The compact input matrix at its start: the rows of the full one that training holds.
-
-    The whole stream of the full matrix is drawn (a block at a time, never held), so each row
-    starts where it would in the full matrix.
 
     Returns
     -------
     ndarray of float32, shape (W + U, d)
     """
     dim = config.model.vector_size
-    keep = _full_rows(layout)
     try:
-        w_in = np.empty((len(keep), dim), dtype=np.float32)
+        return start_rows(_full_rows(layout), dim, config.train.seed)
     except (MemoryError, ValueError):
-        gib = len(keep) * dim * 4 / 2**30
+        gib = layout.n_rows * dim * 4 / 2**30
         raise DataError(f"{layout.n_words} words and {len(layout.used)} n-gram buckets of {dim} dimensions need "
                         f"{gib:.3g} GiB, more than memory can hold; lower model.vector_size") from None
-    for lo, block in _draws(layout.n_words + layout.buckets, dim, config.train.seed):
-        a, b = np.searchsorted(keep, [lo, lo + len(block)])
-        w_in[a:b] = block[keep[a:b] - lo]
-    return w_in
 
 
 def restore_input(layout, w_in, where):
@@ -128,27 +149,6 @@ def restore_input(layout, w_in, where):
         return w_in[_full_rows(layout)]
     raise DataError(f"{where}: corrupt checkpoint (w_in has {len(w_in)} rows; this vocabulary and its n-grams "
                     f"need {layout.n_rows})")
-
-
-def bucket_matrix(layout, w_in):
-    """The full bucket matrix (buckets, d) of the compact `w_in`, as RowBlocks to write a block at a time.
-
-    The buckets that no word of the vocabulary uses are zero. fastText and gensim leave them at
-    their random start, where they only add noise to the vector of a word out of the vocabulary:
-    zero rows leave its direction to the n-grams that were trained (its length shrinks by the
-    share of untrained ones, which no cosine sees).
-    """
-    dim, n_words, used = w_in.shape[1], layout.n_words, layout.used
-
-    def blocks():
-        for lo in range(0, layout.buckets, _INIT_BLOCK):
-            hi = min(lo + _INIT_BLOCK, layout.buckets)
-            block = np.zeros((hi - lo, dim), dtype=np.float32)
-            a, b = np.searchsorted(used, [lo, hi])
-            block[used[a:b] - lo] = w_in[n_words + a:n_words + b]
-            yield block
-
-    return RowBlocks((layout.buckets, dim), blocks)
 
 
 def word_vectors(tables, w_in, config):
@@ -164,7 +164,8 @@ def saved_arrays(trainer, state, vectors):
     config, vocab, layout = trainer.config, trainer.data.vocab, trainer.layout
     extra = {}
     if layout is not None:
-        extra["subword"] = {"word_rows": state.w_in[:len(vocab)], "ngrams": bucket_matrix(layout, state.w_in)}
+        extra["subword"] = {"word_rows": state.w_in[:len(vocab)], "ngrams": state.w_in[len(vocab):],
+                            "ngram_buckets": layout.used}
     if "fasttext-bin" in config.output.formats:
         extra["fasttext"] = lambda: fasttext_model(vocab, config, state, trainer.data.raw_tokens, vectors, layout)
     return extra
@@ -176,8 +177,9 @@ def fasttext_model(vocab, config, state, ntokens, vectors, layout):
     m = config.model
     subword = layout is not None
     input_matrix = vectors
-    if subword:
-        ngrams, word_rows = bucket_matrix(layout, state.w_in), state.w_in[:len(vocab)]
+    if subword:  # the full matrix, zero for the buckets no word uses, written a block at a time
+        ngrams = sparse_rows(state.w_in[len(vocab):], layout.used, layout.buckets)
+        word_rows = state.w_in[:len(vocab)]
         input_matrix = RowBlocks((len(vocab) + layout.buckets, ngrams.shape[1]),
                                  lambda: chain([word_rows], ngrams.blocks()))
     return fasttext_bin.FastTextModel(
