@@ -47,7 +47,8 @@ CORPUS_GZ = "text8-prefix.gz"
 QUESTIONS = "questions-words.txt"
 WORDSIM = "wordsim353.tsv"
 PAIR_SETS = {"ws353": WORDSIM, "men": "men3000.tsv", "mturk": "mturk771.tsv"}
-QUALITY = ("analogy", "ws353", "men", "mturk")
+QUALITY = ("analogy", "semantic", "syntactic", "ws353", "men", "mturk")
+PERCENT = ("analogy", "semantic", "syntactic")  # accuracies, shown in %
 LINE_TOKENS = 1000  # w2v cuts sentences at 1000 tokens; gensim gets the same cut as lines
 
 # The settings both programs train with.
@@ -108,8 +109,12 @@ else:
         sys.exit(f"{path}: {len(words)} words but {len(vectors)} vectors")
     kv = KeyedVectors(vectors.shape[1])
     kv.add_vectors(words, vectors)
-analogy, _ = kv.evaluate_word_analogies(questions, restrict_vocab=30000)
+analogy, sections = kv.evaluate_word_analogies(questions, restrict_vocab=30000)
 result = {"analogy": float(analogy), "words": len(kv)}
+for part, syntactic in (("semantic", False), ("syntactic", True)):
+    chosen = [s for s in sections[:-1] if s["section"].startswith("gram") == syntactic]
+    right, asked = sum(len(s["correct"]) for s in chosen), sum(len(s["correct"]) + len(s["incorrect"]) for s in chosen)
+    result[part] = right / asked if asked else 0.0
 for name, pairs in pair_sets.items():
     result[name] = float(kv.evaluate_word_pairs(pairs)[1][0])
 print(json.dumps(result))
@@ -380,13 +385,14 @@ def table_row(key, runs, walls, tokens):
     ratio = f"{walls['gensim'] / wall:.2f}" if program != "gensim" else ""
     return [str(epochs), str(threads), loss, corpus, program, f"{wall:.1f}{spread}",
             f"{tokens * epochs / wall / 1e3:,.0f}k", ratio, f"{median_of(runs, 'cpu'):.1f}",
-            f"{median_of(runs, 'rss_mb'):.0f}", mean_sd(runs, "analogy", 100, 2)] + \
-        [mean_sd(runs, q) for q in QUALITY[1:]]
+            f"{median_of(runs, 'rss_mb'):.0f}"] + [mean_sd(runs, q, 100, 2) for q in PERCENT] + \
+        [mean_sd(runs, q) for q in QUALITY[len(PERCENT):]]
 
 
 def format_table(args, grid, results, four_x, corpora, info):
     head = ["epochs", "threads", "loss", "corpus", "program", "wall s (median; min–max)", "words/s",
-            "gensim/program wall", "CPU s", "peak RSS MB", "analogy %", "WS-353 ρ", "MEN ρ", "MTurk ρ"]
+            "gensim/program wall", "CPU s", "peak RSS MB", "analogy %", "semantic %", "syntactic %", "WS-353 ρ",
+            "MEN ρ", "MTurk ρ"]
     rows = []
     cells = [(*cell, "1x") for cell in grid] + ([(*four_x, "4x")] if four_x else [])
     for cell in cells:
@@ -432,8 +438,9 @@ def settings_note(args, results, corpora, info, four_x):
         + (f" ({args.repeats_4x} for 4×)" if four_x else "") + "; ratio > 1 means the program is faster than "
         "gensim. Repeat r trains with seed r (the C tool has no seed). "
         + ("Quality (5-epoch runs): mean ± standard deviation over the repeats of gensim's "
-           "evaluate_word_analogies (restrict_vocab=30000) and evaluate_word_pairs (Spearman), the same "
-           "evaluator for every program. " if args.evaluate else "")
+           "evaluate_word_analogies (restrict_vocab=30000; semantic: the sections not named gram*, syntactic: "
+           "those named gram*) and evaluate_word_pairs (Spearman), the same evaluator for every program, on "
+           "the vectors of the vocabulary. " if args.evaluate else "")
         + f"Warm-up run of each program before timing: {'yes' if args.warmup else 'no'}. "
         f"python {info['python']}, gensim {info['gensim']}, numba {info['numba']}, numpy {info['numpy']}, "
         f"{os.cpu_count()} CPUs." + load_note)

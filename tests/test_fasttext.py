@@ -1,5 +1,6 @@
 """Subword models end to end: training, the model directory, fastText's .bin both ways (with gensim), and quality."""
 
+import collections
 import struct
 
 import numpy as np
@@ -57,20 +58,82 @@ def trained(tmp_path_factory):
 def test_the_model_directory_holds_ngrams_and_composed_vectors(trained):
     model, _ = trained
     vectors = load(model)
-    ngrams = np.load(model / "ngrams.npy")
-    assert ngrams.shape == (BUCKETS, DIM) and vectors.subwords is not None
+    ngrams, ids = np.load(model / "ngrams.npy"), np.load(model / "ngram_buckets.npy")
+    assert ngrams.shape == (len(ids), DIM) and vectors.subwords is not None
     ft = fasttext_bin.read(model / "vectors.fasttext.bin")
     assert ft.words == vectors.words and (ft.minn, ft.maxn, ft.buckets) == (3, 6, BUCKETS)
-    assert_allclose(ft.input_matrix[len(ft.words):], ngrams)
     offsets, rows = subwords.word_rows(ft.words, 3, 6, BUCKETS)
     assert_allclose(vectors.vectors, subwords.mean_rows(ft.input_matrix, offsets, rows), atol=1e-7)
     assert np.abs(ft.input_matrix[:len(ft.words)] - vectors.vectors).max() > 1e-3  # composed, not raw rows
+    assert np.array_equal(np.load(model / "word_rows.npy"), ft.input_matrix[:len(ft.words)])
+    used = np.zeros(BUCKETS, bool)
+    used[rows[rows >= len(ft.words)] - len(ft.words)] = True  # the buckets some word's n-grams hash into
+    assert np.array_equal(ids, np.flatnonzero(used)) and 0 < len(ids) < BUCKETS
+    full = ft.input_matrix[len(ft.words):]  # fastText's file holds them all, zero where no word reaches
+    assert np.array_equal(full[ids], ngrams) and not full[~used].any() and ngrams.any(axis=1).all()
+
+
+def test_a_model_directory_with_all_buckets_still_loads(trained, tmp_path):
+    model, _ = trained  # as saved before w2v kept the used buckets only: ngrams.npy (buckets, d)
+    legacy = tmp_path / "legacy"
+    legacy.mkdir()
+    for name in ("vectors.npy", "vocab.tsv", "config.yaml", "metrics.json", "w_out.npy", "word_rows.npy"):
+        (legacy / name).write_bytes((model / name).read_bytes())
+    ft = fasttext_bin.read(model / "vectors.fasttext.bin")
+    np.save(legacy / "ngrams.npy", ft.input_matrix[len(ft.words):])
+    assert np.array_equal(load(legacy)[OOV_WORDS], load(model)[OOV_WORDS])
+    assert run(["export", "-m", legacy, "--format", "fasttext-bin", "-o", tmp_path / "x.bin", "-q"]).exit_code == 0
+    assert (tmp_path / "x.bin").read_bytes() == (model / "vectors.fasttext.bin").read_bytes()
+    np.save(legacy / "ngrams.npy", np.load(model / "ngrams.npy"))
+    np.save(legacy / "ngram_buckets.npy", np.load(model / "ngram_buckets.npy")[::-1])
+    assert _one_error(["similar", "x", "-m", legacy]) == (
+        f"Error: {legacy / 'ngram_buckets.npy'}: not the {len(np.load(model / 'ngrams.npy'))} increasing bucket "
+        f"numbers below {BUCKETS} of the rows of ngrams.npy; the model directory is damaged")
+
+
+def _small_subword_run(tmp_path, *extra):
+    from word2vec import config as config_mod
+    from word2vec.training import loop as training
+
+    corpus = tmp_path / "corpus.txt"
+    _topic_corpus(corpus, sentences=2000)
+    config = config_mod.resolve(None, ["train.threads=1", "model.vector_size=8", "train.epochs=2", "vocab.min_count=1",
+                                       "train.checkpoint_every=0", "corpus.max_sentence_length=5", "model.maxn=5",
+                                       "model.buckets=70000", "output.formats=[npy, fasttext-bin]", *extra])
+    return training, corpus, config, training.Reporter(log=lambda message: None)
+
+
+def test_training_holds_only_the_used_buckets_and_gives_the_full_matrix_numbers(tmp_path):
+    from word2vec.training import subword_model
+
+    training, corpus, config, quiet = _small_subword_run(tmp_path, "model.buckets=140000")
+    with training.corpus.make_workdir() as workdir:
+        trainer = training.Trainer(training.read_corpus([str(corpus)], config, workdir), config, quiet)
+        compact = trainer.new_state()
+        n_words = len(trainer.data.vocab)
+        offsets, rows = subwords.word_rows(trainer.data.vocab.words, 3, 5, 140000)
+        used = np.unique(rows[rows >= n_words])
+        assert compact.w_in.shape == (n_words + len(used), 8) and len(used) < 140000 // 10
+        overlap = [sum(c * c for c in collections.Counter(rows[a:b].tolist()).values()) / (b - a)
+                   for a, b in zip(offsets[:-1], offsets[1:])]
+        assert_allclose(trainer.layout.overlap, overlap, rtol=1e-6) and max(overlap) > 1  # some n-gram repeats
+        full = trainer.new_state()
+        full.w_in = subword_model.start_rows(np.arange(n_words + 140000), 8, 1)
+        assert np.array_equal(full.w_in[np.r_[:n_words, used]], compact.w_in)  # each row starts as in the full one
+        trainer.train(compact)
+        trainer.tables = trainer.tables[:-3] + (offsets, rows, trainer.tables[-1])  # the kernels on the full matrix
+        start = full.w_in.copy()
+        trainer.train(full)
+    assert np.array_equal(full.w_in[np.r_[:n_words, used]], compact.w_in)
+    untouched = np.setdiff1d(np.arange(n_words, n_words + 140000), used)
+    assert np.array_equal(full.w_in[untouched], start[untouched]) and np.array_equal(full.w_out, compact.w_out)
 
 
 def test_words_out_of_the_vocabulary_get_the_mean_of_their_ngrams(trained):
     vectors = load(trained[0])
     ids = subwords.ngram_buckets("catss", 3, 6, BUCKETS)
-    assert_allclose(vectors["catss"], vectors.subwords.ngrams[ids].mean(axis=0), rtol=1e-6)
+    full = fasttext_bin.read(trained[0] / "vectors.fasttext.bin").input_matrix[len(vectors):]
+    assert_allclose(vectors["catss"], full[ids].mean(axis=0), rtol=1e-6)
     assert "catss" not in vectors and vectors.has_vector("catss") and vectors.built == {"catss"}
     word_only = load(trained[0] / "vectors.fasttext.bin")
     assert_allclose(word_only["catss"], vectors["catss"], atol=1e-7)
@@ -162,6 +225,32 @@ def test_eval_similarity_reports_coverage_with_and_without_subwords(trained, tmp
     result = run(["eval", "similarity", str(pairs), "-m", model, "--format", "json"])
     assert result.exit_code == 0
     assert '"pairs": 4, "oov": 0.5, "subword_pairs": 2' in result.stdout
+    assert result.stderr == "note: 2 words out of the vocabulary built from subwords\n"
+
+
+def test_eval_analogy_builds_words_out_of_the_vocabulary(trained, tmp_path):
+    model, topics = trained
+    vectors = load(model)
+    a, b, c = topics[0][0] + "x", topics[0][1], topics[1][0]  # a is built from its n-grams
+    best, other = (w for w, _ in vectors.analogy(a, b, c, topn=2))
+    known = [topics[2][0], topics[2][1], topics[3][0]]
+    answer = vectors.analogy(*known)[0][0]
+    questions = tmp_path / "questions.txt"
+    questions.write_text(f": one\n{a} {b} {c} {best}\n{a} {b} {c} {other}\n{' '.join(known)} {answer}\n"
+                         f": gram-two\n{b} {c} {topics[3][1]} nonwordz\n{b} {c} {a} {best}\n")
+    result = run(["eval", "analogy", questions, "-m", model])
+    assert result.exit_code == 0, result.output
+    assert result.stdout.splitlines() == [
+        "section\tcorrect\tquestions\tskipped\taccuracy\tsubword_questions",
+        "one\t2\t3\t0\t0.6667\t2", f"gram-two\t{int(vectors.analogy(b, c, a)[0][0] == best)}\t1\t1\t"
+        f"{float(vectors.analogy(b, c, a)[0][0] == best):.4f}\t1",
+        "semantic\t2\t3\t0\t0.6667\t2"] + result.stdout.splitlines()[4:]
+    assert result.stderr == "note: 1 word out of the vocabulary built from subwords\n"
+    questions.write_text(": rare\n" + " ".join(vectors.words[1:4] + vectors.words[:1]) + "\n")
+    restricted = run(["eval", "analogy", questions, "-m", model, "--restrict", 1, "--format", "json"])
+    assert restricted.stdout.splitlines()[0] == (  # known words past the --restrict rows are built too
+        '{"section": "rare", "correct": 1, "questions": 1, "skipped": 0, "subword_questions": 1, "accuracy": 1.0}')
+    assert restricted.stderr == "note: 3 words out of the vocabulary built from subwords\n"
 
 
 def test_a_misspelt_frequent_word_finds_its_word(trained):
@@ -184,27 +273,93 @@ def test_a_misspelt_frequent_word_finds_its_word(trained):
 
 
 def test_interrupted_subword_run_resumes_to_the_same_files(tmp_path):
-    from word2vec import config as config_mod
     from word2vec.errors import Interrupted
-    from word2vec.training import loop as training
+    from word2vec.training import checkpoint
 
-    corpus = tmp_path / "corpus.txt"
-    _topic_corpus(corpus, sentences=2000)
-    config = config_mod.resolve(None, ["train.threads=1", "model.vector_size=8", "train.epochs=2", "vocab.min_count=1",
-                                       "train.checkpoint_every=0", "corpus.max_sentence_length=5", "model.maxn=5",
-                                       "model.buckets=3000", "output.formats=[npy, fasttext-bin]"])
-    quiet = training.Reporter(log=lambda message: None)
+    training, corpus, config, quiet = _small_subword_run(tmp_path)  # 70,000 buckets: two blocks to write
     training.train([str(corpus)], config, str(tmp_path / "whole"), quiet)
-    seen = []
+    for split in ("split", "full"):
+        seen = []
 
-    def stop_after_three(trainer, state):
-        seen.append(1)
-        if len(seen) == 3:
-            trainer.stop_signal = 2
+        def stop_after_three(trainer, state):
+            seen.append(1)
+            if len(seen) == 3:
+                trainer.stop_signal = 2
 
-    with pytest.raises(Interrupted):
-        training.train([str(corpus)], config, str(tmp_path / "split"), quiet, hooks=training.Hooks(on_job=stop_after_three))
-    assert not (tmp_path / "split" / "ngrams.npy").exists()
-    training.resume(str(tmp_path / "split"), reporter=quiet)
-    for name in ("vectors.npy", "ngrams.npy", "vectors.fasttext.bin"):
-        assert (tmp_path / "split" / name).read_bytes() == (tmp_path / "whole" / name).read_bytes(), name
+        with pytest.raises(Interrupted):
+            training.train([str(corpus)], config, str(tmp_path / split), quiet,
+                           hooks=training.Hooks(on_job=stop_after_three))
+        assert not (tmp_path / split / "ngrams.npy").exists()
+        arrays, meta = checkpoint.load_checkpoint(str(tmp_path / split))
+        n_words = len(meta["words"])
+        assert len(arrays["w_in"]) < n_words + 70000  # the checkpoint holds the used buckets only
+        if split == "full":  # as checkpoints were written before: all buckets, used or not
+            offsets, rows = subwords.word_rows(meta["words"], 3, 5, 70000)
+            full = np.full((n_words + 70000, 8), 7.0, np.float32)
+            full[np.r_[:n_words, np.unique(rows[rows >= n_words])]] = arrays["w_in"]
+            checkpoint.save_checkpoint(str(tmp_path / split), dict(arrays, w_in=full), meta)
+        training.resume(str(tmp_path / split), reporter=quiet)
+        for name in ("vectors.npy", "word_rows.npy", "ngrams.npy", "ngram_buckets.npy", "vectors.fasttext.bin"):
+            assert (tmp_path / split / name).read_bytes() == (tmp_path / "whole" / name).read_bytes(), name
+
+
+def test_export_fasttext_bin_of_a_model_directory(trained, tmp_path):
+    fasttext = pytest.importorskip("gensim.models.fasttext")
+    model, _ = trained
+    out = tmp_path / "exported.bin"
+    result = run(["export", "-m", model, "--format", "fasttext-bin", "-o", out])
+    assert result.exit_code == 0 and result.stdout == ""
+    assert result.stderr == f"wrote {len(load(model))} words and 5,000 n-gram buckets of {DIM} dimensions to {out} (fasttext-bin)\n"
+    assert out.read_bytes() == (model / "vectors.fasttext.bin").read_bytes()
+    theirs, ours = fasttext.load_facebook_model(str(out)).wv, load(model)
+    for word in ours.words + OOV_WORDS:
+        assert_allclose(theirs[word], ours[word], atol=1e-6)
+    again = tmp_path / "again.bin"
+    assert run(["export", "-m", out, "--format", "fasttext-bin", "-o", again, "-q"]).stderr == ""
+    assert again.read_bytes() == out.read_bytes()
+
+
+def test_export_fasttext_bin_of_a_word_model(tmp_path):
+    fasttext = pytest.importorskip("gensim.models.fasttext")
+    _topic_corpus(tmp_path / "corpus.txt", sentences=500)
+    result = run(["train", tmp_path / "corpus.txt", "-o", tmp_path / "model", "--dim", 8, "--epochs", 1,
+                  "--min-count", 1, "--threads", 1, "-q"])
+    assert result.exit_code == 0, result.output
+    assert run(["export", "-m", tmp_path / "model", "--format", "fasttext-bin", "-o", tmp_path / "w.bin", "-q"]).exit_code == 0
+    theirs, ours = fasttext.load_facebook_model(str(tmp_path / "w.bin")).wv, load(tmp_path / "model")
+    assert theirs.index_to_key == ours.words and np.array_equal(theirs.vectors, ours.vectors)
+
+
+def test_export_fasttext_bin_refusals(trained, tmp_path):
+    model, _ = trained
+    out = tmp_path / "out.bin"
+    assert _one_error(["export", "-m", model, "--format", "fasttext-bin", "-o", out, "--limit", 10]) == (
+        "Error: fasttext-bin writes the whole model (its n-gram rows and output weights too); leave out --limit")
+    words = tmp_path / "words.txt"
+    assert run(["export", "-m", model, "--format", "word2vec-txt", "-o", words, "-q"]).exit_code == 0
+    assert _one_error(["export", "-m", words, "--format", "fasttext-bin", "-o", out]) == (
+        f"Error: {words} is a file of word vectors only; fasttext-bin needs a model directory that w2v trained "
+        "(it holds the output weights and, with subwords, the n-gram rows) or a fastText .bin")
+    older = tmp_path / "older"
+    older.mkdir()
+    for name in ("vectors.npy", "vocab.tsv", "config.yaml", "ngrams.npy", "w_out.npy"):
+        (older / name).write_bytes((model / name).read_bytes())
+    assert _one_error(["export", "-m", older, "--format", "fasttext-bin", "-o", out]) == (
+        f"Error: {older} has no word_rows.npy, which fastText's format needs; it holds the vectors only (a model "
+        "w2v exported, or saved by an older version): train it again")
+    assert not out.exists()
+
+
+def test_python_api_keeps_the_subwords_in_memory_and_saves_them(tmp_path):
+    import word2vec
+
+    rng = np.random.default_rng(2)
+    words = _pseudo_words(rng, 40)
+    sentences = [list(rng.choice(words, size=8)) for _ in range(300)]
+    model = word2vec.train(sentences=sentences, vector_size=8, epochs=1, min_count=1, threads=1, maxn=5, buckets=900)
+    assert model.source is None and model.wv.subwords is not None and model.word_rows.shape == (len(model.wv), 8)
+    built = model["unseenword"]
+    model.save(tmp_path / "saved")
+    again = word2vec.load(tmp_path / "saved")
+    assert_allclose(again["unseenword"], built) and np.array_equal(again.vectors, model.wv.vectors)
+    assert np.array_equal(np.load(tmp_path / "saved" / "word_rows.npy"), model.word_rows)

@@ -297,6 +297,22 @@ def test_npy_damage_is_a_data_error(tmp_path):
         store.load_npy(tmp_path / "missing.npy")
 
 
+def test_npy_written_and_read_a_block_at_a_time(tmp_path):
+    from word2vec.store import tables
+
+    array = np.random.default_rng(0).random((150_000, 3), dtype=np.float32)  # 3 blocks of 65,536 rows
+    np.save(tmp_path / "whole.npy", array)
+    pieces = [array[:7], array[7:100_000], array[100_000:]]
+    store.save_npy(tmp_path / "blocks.npy", store.RowBlocks(array.shape, lambda: iter(pieces)))
+    assert (tmp_path / "blocks.npy").read_bytes() == (tmp_path / "whole.npy").read_bytes()
+    read = tables.npy_rows(tmp_path / "blocks.npy")
+    assert read.shape == array.shape and [len(b) for b in read.blocks()] == [65536, 65536, 150_000 - 131072]
+    assert np.array_equal(np.concatenate(list(read.blocks())), array)
+    with pytest.raises(AssertionError, match="rows written"):  # a writer's bug never leaves a lying file
+        store.save_npy(tmp_path / "short.npy", store.RowBlocks((10, 3), lambda: iter([array[:9]])))
+    assert not (tmp_path / "short.npy").exists()
+
+
 def test_npy_refuses_pickles(tmp_path):
     np.save(tmp_path / "objects.npy", np.array([{"a": 1}], dtype=object), allow_pickle=True)
     with pytest.raises(DataError, match="objects.npy"):

@@ -1,5 +1,6 @@
 """The subword (fastText) kernels against the numpy reference in word2vec/training/model.py, one update at a time."""
 
+import collections
 import functools
 
 import numpy as np
@@ -19,7 +20,8 @@ WORD_ROWS = [[0, 7, 8], [1, 9], [2, 7, 11, 10], [3, 9, 9, 11], [4], [5, 8, 10], 
 
 def _csr():
     offsets = np.cumsum([0] + [len(r) for r in WORD_ROWS]).astype(np.int64)
-    return offsets, np.concatenate(WORD_ROWS).astype(np.int32)
+    overlap = [sum(c * c for c in collections.Counter(r).values()) / len(r) for r in WORD_ROWS]
+    return offsets, np.concatenate(WORD_ROWS).astype(np.int32), np.array(overlap, np.float32)
 
 
 def _tables(loss):
@@ -70,12 +72,13 @@ def _step(v, u, n_rows, loss, grad_v, grad_u):
 
 
 def _reference_skipgram(loss, sentence, v, u, tree):
-    """One step per center word: its rows' mean predicts all its context words, gradients at the old weights."""
+    """One step per pair, as fastText: the center's rows' mean predicts each context word in turn."""
     fn, total = _pair_loss_fn(loss, tree), 0.0
     for i, center in enumerate(sentence):
-        contexts = [sentence[j] for j in (i - 1, i + 1) if 0 <= j < len(sentence)]
-        rows = WORD_ROWS[center]
-        total += _step(v, u, len(rows), *model.subword_skipgram(rows, contexts, v, u, fn))
+        for j in (i - 1, i + 1):
+            if 0 <= j < len(sentence):
+                rows = WORD_ROWS[center]
+                total += _step(v, u, len(rows), *model.subword_skipgram(rows, [sentence[j]], v, u, fn))
     return total
 
 

@@ -226,14 +226,17 @@ def evaluate_after_training(config, vocab, w_in, reporter):
 
 class Model:
     """A trained model: `.wv` (Vectors), `.config` (Config), `.metrics` (dict, as metrics.json) and
-    `.w_out` (the output weights continued training needs; None for a model saved without them).
+    `.w_out` (the output weights continued training needs; None for a model saved without them);
+    a subword model also `.word_rows`, its words' own input rows (`.wv.vectors` holds their means
+    with the n-gram rows, `.wv.subwords.ngrams` the n-gram rows).
 
     The query methods and properties of `.wv` answer on the model too (`model.most_similar("x")`,
     `model["x"]`, `"x" in model`), so code written when `train` returned Vectors keeps working.
     """
 
-    def __init__(self, wv, config, metrics=None, w_out=None, source=None):
+    def __init__(self, wv, config, metrics=None, w_out=None, source=None, word_rows=None):
         self.wv, self.config, self.metrics, self.w_out, self.source = wv, config, metrics or {}, w_out, source
+        self.word_rows = word_rows
 
     def __getattr__(self, name):  # only for names the model lacks: delegate to the vectors
         if name.startswith("__") or name == "wv":
@@ -261,8 +264,13 @@ class Model:
         folder = os.fspath(folder)
         modeldir.check_output_dir(folder)
         vocab = Vocab(self.wv.words, self.wv.counts)
+        subword = None
+        if self.wv.subwords is not None and self.word_rows is not None:
+            sub = self.wv.subwords
+            subword = {"word_rows": self.word_rows, "ngrams": sub.ngrams, "ngram_buckets": sub.ids}
         with modeldir.locked(folder):
-            modeldir.save_trained(folder, vocab, self.wv.vectors, self.config, self.metrics, w_out=self.w_out)
+            modeldir.save_trained(folder, vocab, self.wv.vectors, self.config, self.metrics, w_out=self.w_out,
+                                  subword=subword)
         self.source = self.source or folder
 
     def train_more(self, sentences=None, corpus_file=None, output=None, *, progress=None, quiet=True, **overrides):
@@ -283,8 +291,8 @@ class Model:
         with _corpus_paths(sentences, corpus_file) as paths, _folder(output) as folder:
             continue_training(self, paths, config, folder, reporter, evaluation_hooks(reporter))
             trained = load_model(folder, in_memory=output is None)
-        self.wv, self.config, self.metrics, self.w_out, self.source = (
-            trained.wv, trained.config, trained.metrics, trained.w_out, trained.source)
+        self.wv, self.config, self.metrics, self.w_out, self.source, self.word_rows = (
+            trained.wv, trained.config, trained.metrics, trained.w_out, trained.source, trained.word_rows)
         return self
 
 
@@ -322,10 +330,15 @@ def load_model(folder, in_memory=False):
         with open(metrics_path, encoding="utf-8") as handle:
             metrics = json.load(handle)
     w_out = store.load_npy(w_out_path, mmap=not in_memory) if os.path.isfile(w_out_path) else None
-    if in_memory:
-        wv = Vectors(wv.words, np.array(wv.vectors), wv.counts)
+    rows_path, word_rows, subwords = os.path.join(folder, modeldir.WORD_ROWS), None, wv.subwords
+    if subwords is not None and os.path.isfile(rows_path):
+        word_rows = store.load_npy(rows_path, mmap=not in_memory)
+    if in_memory:  # the folder is about to go: copy what is mapped from it
+        if subwords is not None:
+            subwords = dataclasses.replace(subwords, ngrams=np.array(subwords.ngrams))
+        wv = Vectors(wv.words, np.array(wv.vectors), wv.counts, subwords)
         folder = None
-    return Model(wv, config, metrics, w_out, source=folder)
+    return Model(wv, config, metrics, w_out, source=folder, word_rows=word_rows)
 
 
 __all__ = ["train", "resume", "load", "load_model", "Model", "Vectors", "evaluate_after_training"]

@@ -8,11 +8,11 @@ import numpy as np
 
 from .. import safe_yaml, store
 from ..errors import DataError
-from ..store import modeldir
+from ..store import fasttext_bin, modeldir
 from .common import (Tally, echo, load_model, note_subwords, loading_options, model_option, model_options, queries, quiet_option,
                      read_data, warn, write_lines)
 
-EXPORT_FORMATS = ["word2vec-bin", "word2vec-txt", "npy", "projector"]
+EXPORT_FORMATS = ["word2vec-bin", "word2vec-txt", "npy", "projector", "fasttext-bin"]
 
 
 # --- export -----------------------------------------------------------------------------
@@ -21,7 +21,7 @@ EXPORT_FORMATS = ["word2vec-bin", "word2vec-txt", "npy", "projector"]
 @model_options
 @click.option("--format", "fmt", required=True, type=click.Choice(EXPORT_FORMATS), help="The format to write.")
 @click.option("--output", "-o", required=True, metavar="PATH",
-              help="The file (word2vec-bin, word2vec-txt) or folder (npy, projector) to write.")
+              help="The file (word2vec-bin, word2vec-txt, fasttext-bin) or folder (npy, projector) to write.")
 @quiet_option
 def export(model, limit, no_header, fmt, output, quiet):
     """Write the vectors of the model (--model: a model directory or a C-format file) in another format.
@@ -31,7 +31,12 @@ def export(model, limit, no_header, fmt, output, quiet):
     word2vec-txt  the C tool's text format, 9 significant digits (exact float32)
     npy           a model directory: vectors.npy and vocab.tsv (counts 0 if the model has none)
     projector     vectors.tsv and metadata.tsv for https://projector.tensorflow.org
+    fasttext-bin  fastText's .bin (gensim's load_facebook_model reads it) of a model directory
+                  that w2v trained, or of a fastText .bin; the whole model, so no --limit
     """
+    if fmt == "fasttext-bin":
+        _export_fasttext(model, limit, output, quiet)
+        return
     vectors = load_model(model, limit, no_header, quiet)
     if fmt in ("word2vec-bin", "word2vec-txt"):
         store.write_word2vec(output, vectors.words, vectors.vectors, binary=fmt == "word2vec-bin")
@@ -41,6 +46,26 @@ def export(model, limit, no_header, fmt, output, quiet):
         _export_model_dir(model, output, vectors)
     if not quiet:
         warn(f"wrote {len(vectors)} vectors of {vectors.vector_size} dimensions to {output} ({fmt})")
+
+
+def _export_fasttext(source, limit, output, quiet):
+    """Write fastText's .bin of a trained model directory or of a fastText .bin (whole: words, n-grams, output)."""
+    if limit is not None:
+        raise DataError("fasttext-bin writes the whole model (its n-gram rows and output weights too); "
+                        "leave out --limit")
+    if os.path.isdir(source):
+        model = fasttext_bin.from_model_dir(source)
+    elif fasttext_bin.is_fasttext_bin(source):
+        model = fasttext_bin.read(source)
+    else:
+        raise DataError(f"{source} is a file of word vectors only; fasttext-bin needs a model directory that "
+                        "w2v trained (it holds the output weights and, with subwords, the n-gram rows) "
+                        "or a fastText .bin")
+    fasttext_bin.write(output, model)
+    if not quiet:
+        grams = f" and {model.buckets:,} n-gram buckets" if model.maxn > 0 else ""
+        warn(f"wrote {len(model.words)} words{grams} of {model.input_matrix.shape[1]} dimensions to {output} "
+             "(fasttext-bin)")
 
 
 def _export_model_dir(source, output, vectors):
@@ -138,7 +163,7 @@ def _summarize_metrics(metrics):
 
 def _subword_facts(vectors):
     sub = vectors.subwords
-    return {"subwords": {"minn": sub.minn, "maxn": sub.maxn, "buckets": len(sub.ngrams)}} if sub is not None else {}
+    return {"subwords": {"minn": sub.minn, "maxn": sub.maxn, "buckets": sub.buckets}} if sub is not None else {}
 
 
 def _file_facts(path, no_header, quiet=False):

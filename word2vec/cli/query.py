@@ -142,11 +142,16 @@ def eval_analogy(questions, model, limit, no_header, restrict, method, fmt, quie
     skipped. Words match case-insensitively; a, b and c are never answers.
 
     One row per section, then `semantic`, `syntactic` (the sections named gram*) and `total`:
-    section, correct, questions (answered), skipped, accuracy.
+    section, correct, questions (answered), skipped, accuracy. A model with subwords also
+    answers questions whose a, b or c are not among the --restrict words (only d must be),
+    building those words from their n-grams; `subword_questions` counts them, and stderr
+    says how many words were built.
     """
     vectors = load_model(model, limit, no_header, quiet)
     sections = vectors.evaluate_analogies(questions, restrict=restrict, method=method)
-    emit_records(_for_format(sections, fmt), fmt, ANALOGY_COLUMNS)
+    columns = ANALOGY_COLUMNS + (("subword_questions",) if vectors.subwords is not None else ())
+    emit_records(_for_format(sections, fmt), fmt, columns)
+    note_subwords(vectors, quiet)
 
 
 @eval_group.command("similarity")
@@ -165,6 +170,7 @@ def eval_similarity(files, model, limit, no_header, fmt, quiet):
     scores = [vectors.evaluate_pairs(path) for path in files]  # all first: a bad file leaves stdout empty
     columns = PAIRS_COLUMNS + (("subword_pairs",) if vectors.subwords is not None else ())
     emit_records(_for_format(scores, fmt), fmt, columns)
+    note_subwords(vectors, quiet)
 
 
 def _for_format(records, fmt):

@@ -67,50 +67,94 @@ def evaluate_analogies(vectors, path, restrict=30000, method="add"):
     earlier one stands for both). The answer is the best candidate among those rows other than a, b
     and c (and their case variants); it is right when it equals d up to case.
 
+    A model with subwords answers every question whose d is among those rows: a, b or c outside
+    them are built from their n-grams as written in the file (as if the vocabulary held only
+    those rows), and `subword_questions` counts the questions that needed one. The questions
+    a word-only model answers are then `questions − subword_questions`.
+
     Parameters
     ----------
-    vectors : Vectors (uses `.words` and `.vectors`)
+    vectors : Vectors (uses `.words`, `.vectors`, and `.subwords` when it has them)
     path : questions file: `: section` lines, then lines `a b c d`
     restrict : int or None (all rows)
     method : "add" (3CosAdd) or "mul" (3CosMul)
 
     Returns
     -------
-    list of dicts {"section", "correct", "questions", "skipped", "accuracy"}: one per section in file
-    order, then "semantic", "syntactic" (sections named gram*) and "total".
+    list of dicts {"section", "correct", "questions", "skipped", "accuracy"} (and "subword_questions"
+    with subwords): one per section in file order, then "semantic", "syntactic" (sections named
+    gram*) and "total".
     """
     if method not in METHODS:
         raise ConfigError(f"analogy method must be one of {', '.join(METHODS)}; got {method!r}")
     count = candidate_count(vectors, restrict)
     sections = _read_analogies(os.fspath(path))
     lookup, canonical, variants = _case_index(vectors.words[:count])
+    built = _Built(vectors, count)
     results, questions, owners = [], [], []
     for number, (title, items) in enumerate(sections):
-        found = [rows for rows in ([lookup.get(w) for w in item] for item in items) if None not in rows]
+        found = [rows for rows in (built.rows(item, lookup) for item in items) if rows is not None]
         questions += found
         owners += [number] * len(found)
         results.append({"section": title, "correct": 0, "questions": len(found), "skipped": len(items) - len(found)})
+        if built.subwords is not None:
+            results[-1]["subword_questions"] = sum(max(rows[:3]) >= count for rows in found)
     questions = np.array(questions, np.int64).reshape(-1, 4)
     # float64: near-ties (1e-8 apart) must break the way gensim's per-question float64 scores do
-    answers = _answer(unit_rows(vectors.vectors[:count]).astype(np.float64), questions, canonical, variants, method)
+    normed = np.concatenate([unit_rows(vectors.vectors[:count]), unit_rows(built.matrix())]).astype(np.float64)
+    answers = _answer(normed, questions, canonical, variants, method, count)
     hits = np.bincount(np.array(owners, np.int64)[answers == questions[:, 3]], minlength=len(results))
     for result, correct in zip(results, hits.tolist()):
         result["correct"] = correct
     semantic = [r for r in results if not r["section"].startswith("gram")]
     syntactic = [r for r in results if r["section"].startswith("gram")]
-    summary = [_summary(name, group) for name, group in (("semantic", semantic), ("syntactic", syntactic))]
-    return [_with_accuracy(r) for r in results] + summary + [_summary("total", results)]
+    keys = ("correct", "questions", "skipped") + (("subword_questions",) if built.subwords is not None else ())
+    summary = [_summary(name, group, keys) for name, group in (("semantic", semantic), ("syntactic", syntactic))]
+    return [_with_accuracy(r) for r in results] + summary + [_summary("total", results, keys)]
 
 
-def _answer(normed, questions, canonical, variants, method):
-    """The canonical row of each question's best answer; a, b, c and their case variants excluded."""
+class _Built:
+    """The words of analogy questions built from subwords: rows `count`, `count + 1`, … after the candidates."""
+
+    def __init__(self, vectors, count):
+        self.vectors, self.count = vectors, count
+        self.subwords = getattr(vectors, "subwords", None)
+        self.index, self.vectors_built = {}, []
+
+    def rows(self, item, lookup):
+        """The rows of a question's words a, b, c, d, or None when it cannot be asked."""
+        rows = [lookup.get(fold_case(word)) for word in item]
+        if None not in rows:
+            return rows
+        if self.subwords is None or rows[3] is None:
+            return None
+        return [row if row is not None else self._row(word) for row, word in zip(rows[:3], item)] + rows[3:]
+
+    def _row(self, word):
+        if word not in self.index:
+            self.index[word] = self.count + len(self.vectors_built)
+            self.vectors_built.append(self.vectors.subword_vector(word))
+        return self.index[word]
+
+    def matrix(self):
+        return np.array(self.vectors_built, np.float32).reshape(-1, self.vectors.vectors.shape[1])
+
+
+def _answer(normed, questions, canonical, variants, method, count=None):
+    """The canonical row of each question's best answer; a, b, c and their case variants excluded.
+
+    `normed` holds the candidates (its first `count` rows, all when None), then any more rows
+    that questions may use for a, b or c.
+    """
+    count = len(normed) if count is None else count
     answers = np.empty(len(questions), np.int64)
     for start in range(0, len(questions), _BLOCK):
         block = questions[start : start + _BLOCK]
-        scores = analogy_scores(normed, *(normed[block[:, i]] for i in range(3)), method=method)
+        scores = analogy_scores(normed[:count], *(normed[block[:, i]] for i in range(3)), method=method)
         lines = np.arange(len(block))
         for i in range(3):
-            scores[lines, block[:, i]] = -np.inf
+            known = block[:, i] < count
+            scores[lines[known], block[known, i]] = -np.inf
         for line, rows in enumerate(block[:, :3].tolist()):
             for row in rows:
                 if row in variants:
@@ -135,13 +179,13 @@ def _with_accuracy(result):
     return {**result, "accuracy": result["correct"] / questions if questions else 0.0}
 
 
-def _summary(name, group):
-    totals = {key: sum(r[key] for r in group) for key in ("correct", "questions", "skipped")}
+def _summary(name, group, keys):
+    totals = {key: sum(r[key] for r in group) for key in keys}
     return _with_accuracy({"section": name, **totals})
 
 
 def _read_analogies(name):
-    """[(section name, [[a, b, c, d] case-folded]), …] in file order."""
+    """[(section name, [[a, b, c, d] as written]), …] in file order."""
     sections = []
     for number, line in enumerate(_read_lines(name), 1):
         words = line.split()
@@ -154,7 +198,7 @@ def _read_analogies(name):
         elif len(words) != 4:
             raise DataError(f"{name}: line {number}: expected 4 words 'a b c d', found {len(words)}")
         else:
-            sections[-1][1].append([fold_case(w) for w in words])
+            sections[-1][1].append(words)
     if not any(items for _, items in sections):
         raise DataError(f"{name}: no analogy questions found")
     return sections
@@ -197,7 +241,7 @@ def evaluate_pairs(vectors, path, restrict=None):
             if subwords is None:
                 continue
         gold.append(score)
-        pairs.append([vectors.vectors[r] if r is not None else subwords.vector(w) for r, w in zip(rows, (one, two))]
+        pairs.append([vectors.vectors[r] if r is not None else vectors.subword_vector(w) for r, w in zip(rows, (one, two))]
                      if subwords is not None else rows)
     if not gold and not oov:
         raise DataError(f"{name}: no word pairs found")

@@ -35,6 +35,7 @@ def evaluate_word_analogies(vectors, path, restrict_vocab=300000, case_insensiti
     for title, items in evaluate._read_analogies(os.fspath(path)):
         kept = []
         for item in items:
+            item = [evaluate.fold_case(word) for word in item]
             rows = [lookup.get(word) for word in item]
             if None not in rows:
                 kept.append((tuple(item), len(questions)))

@@ -11,7 +11,7 @@ from . import evaluate
 from .keyed import KeyedMixin, as_list
 from .. import config as config_mod
 from .. import store
-from ..store import fasttext_bin
+from ..store import fasttext_bin, modeldir
 from ..text import subwords as subwords_mod
 from ..errors import ConfigError, DataError, UnknownWordError, W2VError
 from ..safe_yaml import show
@@ -23,15 +23,19 @@ _CLOSE_LENGTH = 40  # … and only for a query word up to this long (difflib is 
 
 @dataclass
 class Subwords:
-    """The n-gram part of a subword (fastText) model: n-gram lengths and the bucket rows float32 (buckets, d)."""
+    """The n-gram part of a subword (fastText) model: n-gram lengths, the number of buckets, and
+    the bucket rows float32 (U, d) at the sorted bucket numbers `ids` (U,) — all buckets when None;
+    the buckets not listed are zero."""
 
     minn: int
     maxn: int
     ngrams: np.ndarray
+    buckets: int
+    ids: np.ndarray = None
 
     def vector(self, word):
         """The mean of the word's n-gram rows, float32 (d,); zero when it has none."""
-        return subwords_mod.oov_vector(word, self.ngrams, self.minn, self.maxn)
+        return subwords_mod.oov_vector(word, self.ngrams, self.minn, self.maxn, self.buckets, self.ids)
 
 
 class Vectors(KeyedMixin):
@@ -84,9 +88,13 @@ class Vectors(KeyedMixin):
         if isinstance(word, (list, tuple)):
             return np.array([self[w] for w in word], dtype=np.float32).reshape(len(word), self.vector_size)
         if self.subwords is not None and isinstance(word, str) and word not in self.index:
-            self.built.add(word)
-            return self.subwords.vector(word)
+            return self.subword_vector(word)
         return self.vectors[self._row(word)]
+
+    def subword_vector(self, word):
+        """The vector of `word` built from its n-grams, float32 (d,), noted in `built` (a model with subwords only)."""
+        self.built.add(word)
+        return self.subwords.vector(word)
 
     def has_vector(self, word):
         """True when `word` is in the vocabulary or the model can build it from subwords."""
@@ -316,14 +324,13 @@ def _load_model_dir(folder, limit):
 
 def _model_dir_subwords(folder, dim):
     """The Subwords of a model directory with ngrams.npy (n-gram lengths from its config.yaml), else None."""
-    path = os.path.join(folder, "ngrams.npy")
-    if not os.path.isfile(path):
+    if not os.path.isfile(os.path.join(folder, modeldir.NGRAMS)):
         return None
     model = config_mod.resolve(os.path.join(folder, "config.yaml")).model
-    ngrams = store.load_npy(path, mmap=True)
-    if ngrams.ndim != 2 or ngrams.shape[1] != dim or (model.maxn and len(ngrams) != model.buckets):
-        raise DataError(f"{path}: shape {ngrams.shape} does not match the config's {model.buckets} buckets of {dim}")
-    return Subwords(model.minn, model.maxn, ngrams) if model.maxn else None
+    if not model.maxn:
+        return None
+    ngrams, ids = modeldir.load_ngrams(folder, model.buckets, dim)
+    return Subwords(model.minn, model.maxn, ngrams, model.buckets, ids)
 
 
 def _load_fasttext(path, limit):
@@ -340,6 +347,6 @@ def _load_fasttext(path, limit):
     rows = np.where(rows >= len(words), rows - len(words) + n_words, rows)  # bucket rows follow all words
     vectors = subwords_mod.mean_rows(model.input_matrix, offsets, rows)
     check_loaded(path, words, vectors)
-    loaded = Vectors(words, vectors, counts, Subwords(model.minn, model.maxn, model.input_matrix[n_words:]))
+    loaded = Vectors(words, vectors, counts, Subwords(model.minn, model.maxn, model.input_matrix[n_words:], model.buckets))
     loaded.source = path
     return loaded

@@ -7,8 +7,8 @@ lock, staged saves swapped in atomically). Single-file atomic writes live one la
 """
 
 from .read_vectors import is_number, read_word2vec
-from .tables import MAX_COUNT, load_npy, read_vocab, save_npy, write_vocab
+from .tables import MAX_COUNT, RowBlocks, load_npy, read_vocab, save_npy, write_vocab
 from .write_vectors import pack_text, write_projector, write_word2vec
 
 __all__ = ["read_word2vec", "is_number", "write_word2vec", "write_projector", "pack_text",
-           "read_vocab", "write_vocab", "load_npy", "save_npy", "MAX_COUNT"]
+           "read_vocab", "write_vocab", "load_npy", "save_npy", "RowBlocks", "MAX_COUNT"]

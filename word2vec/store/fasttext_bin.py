@@ -13,14 +13,19 @@ The layout follows fastText's `FastText::saveModel`, `Args::save`, `Dictionary::
 Only unsupervised, unquantized models are read; the others are refused with one line.
 """
 
+import json
 import os
 import struct
 from dataclasses import dataclass
+from itertools import chain
 
 import numpy as np
 
+from .. import config as config_mod
 from ..errors import DataError
-from ..fileio import atomic_write, open_binary
+from ..fileio import open_binary, open_output
+from . import modeldir, tables
+from .tables import RowBlocks, row_blocks
 
 MAGIC = 793712314
 VERSION = 12
@@ -29,15 +34,14 @@ _DICT_HEAD = struct.Struct("<3i2q")
 _MATRIX_HEAD = struct.Struct("<?2q")
 LOSSES = {1: "hs", 2: "neg", 3: "softmax", 4: "ova"}  # fastText's loss_name
 MODELS = {1: "cbow", 2: "skipgram", 3: "supervised"}  # fastText's model_name
-_ROWS_PER_BLOCK = 1 << 16
 
 
 @dataclass
 class FastTextModel:
     """A fastText model: the dictionary, the raw matrices and the args that matter here.
 
-    input_matrix float32 (len(words) + buckets, d): word rows, then n-gram bucket rows;
-    output_matrix float32 (len(words), d).
+    input_matrix float32 (len(words) + buckets, d): word rows, then n-gram bucket rows (to write,
+    a `tables.RowBlocks` will do); output_matrix float32 (len(words), d).
     """
 
     words: list
@@ -57,18 +61,27 @@ class FastTextModel:
     ntokens: int = 0
 
 
+def output_rows(w_out, n_words):
+    """fastText's output matrix of w2v's output weights: one row per word. For hs, w2v's tree has
+    n_words − 1 inner nodes and fastText's matrix one more row, left at zero."""
+    if len(w_out) >= n_words:
+        return w_out
+    return np.concatenate([w_out, np.zeros((n_words - len(w_out), w_out.shape[1]), np.float32)])
+
+
 def write(path, model):
     """Write `model` (a FastTextModel) as a fastText `.bin` that fastText and gensim load.
 
     Parameters
     ----------
-    path : str or path-like; written to a temporary file and renamed
+    path : str or path-like; `-` is stdout (see `fileio.open_output`); a file is written under a
+        temporary name and renamed
     model : FastTextModel
     """
     dim = model.input_matrix.shape[1]
     loss = {v: k for k, v in LOSSES.items()}[model.loss]
     arch = {v: k for k, v in MODELS.items()}[model.arch]
-    with atomic_write(path, "wb") as handle:
+    with open_output(path, "wb", stdout=True) as handle:
         handle.write(struct.pack("<2i", MAGIC, VERSION))
         handle.write(_ARGS.pack(dim, model.window, model.epochs, model.min_count, model.negative, 1, loss, arch,
                                 model.buckets, model.minn, model.maxn, 100, model.sample))
@@ -82,8 +95,80 @@ def write(path, model):
 
 def _write_matrix(handle, matrix):
     handle.write(_MATRIX_HEAD.pack(False, matrix.shape[0], matrix.shape[1]))
-    for start in range(0, matrix.shape[0], _ROWS_PER_BLOCK):
-        handle.write(np.ascontiguousarray(matrix[start:start + _ROWS_PER_BLOCK], dtype="<f4").tobytes())
+    rows = 0
+    for block in row_blocks(matrix):
+        handle.write(block.data)
+        rows += len(block)
+    if rows != matrix.shape[0]:  # a bug, not bad input: never leave a file that lies about its shape
+        raise AssertionError(f"{rows} rows written for a matrix of {matrix.shape}")
+
+
+def from_model_dir(folder):
+    """The model in a w2v model directory as fastText sees it, its big matrices read as they are written.
+
+    A subword model's input matrix is word_rows.npy over the full bucket matrix: the rows of
+    ngrams.npy at the buckets ngram_buckets.npy names, zero elsewhere.
+
+    Returns
+    -------
+    FastTextModel
+
+    Raises
+    ------
+    DataError
+        For a directory without the files that fastText's format needs (config.yaml, w_out.npy,
+        and for a subword model word_rows.npy and ngrams.npy), naming the missing one.
+    """
+    def need(name):
+        path = os.path.join(folder, name)
+        if not os.path.isfile(path):
+            raise DataError(f"{folder} has no {name}, which fastText's format needs; it holds the vectors only "
+                            "(a model w2v exported, or saved by an older version): train it again")
+        return path
+
+    config = config_mod.resolve(need("config.yaml"))
+    words, counts = tables.read_vocab(need("vocab.tsv"))
+    m, subword = config.model, config.model.maxn > 0
+    w_out = output_rows(tables.load_npy(need(modeldir.OUTPUT_WEIGHTS)), len(words))
+    if subword:
+        need(modeldir.NGRAMS)
+        word_rows, ngrams = tables.npy_rows(need(modeldir.WORD_ROWS)), _bucket_rows(folder, m)
+        _check_shapes(folder, [(word_rows, len(words)), (ngrams, m.buckets), (w_out, len(words))], m.vector_size)
+        input_matrix = RowBlocks((len(words) + m.buckets, m.vector_size),
+                                 lambda: chain(word_rows.blocks(), ngrams.blocks()))
+    else:
+        input_matrix = tables.load_npy(need("vectors.npy"))
+        _check_shapes(folder, [(input_matrix, len(words)), (w_out, len(words))], m.vector_size)
+    return FastTextModel(words, counts, input_matrix, w_out, m.minn, m.maxn if subword else 0,
+                         m.buckets if subword else 0, m.arch, m.loss, m.window, config.train.epochs,
+                         config.vocab.min_count, m.negative, config.vocab.sample, _corpus_tokens(folder))
+
+
+def _bucket_rows(folder, model):
+    """The full bucket matrix (buckets, d) of a model directory, as RowBlocks."""
+    rows, ids = modeldir.load_ngrams(folder, model.buckets, model.vector_size)
+    if ids is None:  # saved whole
+        return tables.npy_rows(os.path.join(folder, modeldir.NGRAMS))
+    return tables.sparse_rows(rows, ids, model.buckets)
+
+
+def _check_shapes(folder, arrays, dim):
+    """Refuse a model directory where an array of the (array, rows) pairs is not of shape (rows, dim)."""
+    for array, rows in arrays:
+        shape = (rows, dim)
+        if array.shape != shape:
+            raise DataError(f"{folder}: an array of shape {array.shape} where its vocab.tsv and config.yaml "
+                            f"need {shape}; the directory is damaged")
+
+
+def _corpus_tokens(folder):
+    """The corpus size that metrics.json records (fastText's ntokens), 0 when unknown."""
+    try:
+        with open(os.path.join(folder, "metrics.json"), encoding="utf-8") as handle:
+            tokens = json.load(handle).get("corpus_tokens", 0)
+    except (OSError, ValueError, AttributeError):
+        return 0
+    return tokens if isinstance(tokens, int) and tokens >= 0 else 0
 
 
 def is_fasttext_bin(path):

@@ -18,6 +18,8 @@ import shutil
 import stat
 import tempfile
 
+import numpy as np
+
 from .. import config as config_mod
 from ..errors import DataError, W2VError
 from ..fileio import UMASK, atomic_write, fsync_dir, write_error
@@ -28,10 +30,12 @@ LOCK = ".w2v.lock"
 
 # The files w2v writes in a model directory; anything else there is the user's.
 OUTPUT_WEIGHTS = "w_out.npy"  # what continued training needs beside the input vectors
-NGRAMS = "ngrams.npy"  # the n-gram bucket rows of a subword model
+NGRAMS = "ngrams.npy"  # a subword model's n-gram rows: those of the buckets its words use
+NGRAM_BUCKETS = "ngram_buckets.npy"  # … and their bucket numbers (without it: all buckets, as saved before)
+WORD_ROWS = "word_rows.npy"  # a subword model's own input rows of its words (vectors.npy: their means with n-grams)
 FASTTEXT_BIN = "vectors.fasttext.bin"
 MODEL_FILES = frozenset({"vectors.npy", "vocab.tsv", "config.yaml", "metrics.json", "vectors.bin", "vectors.txt",
-                         NGRAMS, FASTTEXT_BIN, CHECKPOINT, LOCK, OUTPUT_WEIGHTS})
+                         NGRAMS, NGRAM_BUCKETS, WORD_ROWS, FASTTEXT_BIN, CHECKPOINT, LOCK, OUTPUT_WEIGHTS})
 
 
 def ensure_dir(folder):
@@ -288,13 +292,15 @@ def write_config(path, config):
         handle.write(config_mod.to_yaml(config))
 
 
-def save_trained(folder, vocab, w_in, config, metrics, w_out=None, ngrams=None, fasttext=None):
+def save_trained(folder, vocab, w_in, config, metrics, w_out=None, subword=None, fasttext=None):
     """Write a trained model: vectors.npy, vocab.tsv, config.yaml, metrics.json and the formats asked for.
 
     `w_in` holds the word vectors (W, d); `w_out` the output weights, saved as w_out.npy for
-    continued training; a subword model adds its bucket rows `ngrams` (buckets, d), saved as
-    ngrams.npy, and `fasttext()` returns the `fasttext_bin.FastTextModel` that the fasttext-bin
-    format writes.
+    continued training. A subword model adds `subword`, a dict of its words' own input rows
+    "word_rows" (W, d), its n-gram rows "ngrams" (U, d) and their sorted bucket numbers
+    "ngram_buckets" int64 (U,) (None: "ngrams" holds all buckets), saved as word_rows.npy,
+    ngrams.npy and ngram_buckets.npy; `fasttext()` returns the `fasttext_bin.FastTextModel`
+    that the fasttext-bin format writes.
     """
     from . import fasttext_bin, tables, write_vectors
 
@@ -310,8 +316,41 @@ def save_trained(folder, vocab, w_in, config, metrics, w_out=None, ngrams=None, 
         files["vectors.txt"] = lambda p: write_vectors.write_word2vec(p, vocab.words, w_in, binary=False)
     if w_out is not None:
         files[OUTPUT_WEIGHTS] = lambda p: tables.save_npy(p, w_out)
-    if ngrams is not None:
-        files[NGRAMS] = lambda p: tables.save_npy(p, ngrams)
+    if subword is not None:
+        files[WORD_ROWS] = lambda p: tables.save_npy(p, subword["word_rows"])
+        files[NGRAMS] = lambda p: tables.save_npy(p, subword["ngrams"])
+        if subword.get("ngram_buckets") is not None:
+            files[NGRAM_BUCKETS] = lambda p: tables.save_npy(p, np.asarray(subword["ngram_buckets"], np.int64))
     if fasttext is not None:
         files[FASTTEXT_BIN] = lambda p: fasttext_bin.write(p, fasttext())
     save_model(folder, files)
+
+
+def load_ngrams(folder, buckets, dim):
+    """A subword model's n-gram rows, memory-mapped, with their bucket numbers.
+
+    Returns
+    -------
+    rows : float32 (U, d), the rows of the buckets the words use (zero for the others)
+    ids : int64 (U,), their sorted bucket numbers; None when `rows` holds all `buckets`
+        (a model saved before w2v kept the used buckets only)
+
+    Raises
+    ------
+    DataError
+        When the files do not fit each other or the config's buckets and dimensions.
+    """
+    from . import tables
+
+    path, ids_path = os.path.join(folder, NGRAMS), os.path.join(folder, NGRAM_BUCKETS)
+    rows = tables.load_npy(path, mmap=True)
+    ids = tables.load_npy(ids_path, mmap=False) if os.path.isfile(ids_path) else None
+    if rows.ndim != 2 or rows.shape[1] != dim or (ids is None and len(rows) != buckets):
+        raise DataError(f"{path}: shape {rows.shape} does not match the config's {buckets} buckets of {dim}")
+    if ids is not None:
+        if ids.shape != (len(rows),) or ids.dtype.kind not in "iu" \
+                or (len(ids) and (ids[0] < 0 or ids[-1] >= buckets or (np.diff(ids) <= 0).any())):
+            raise DataError(f"{ids_path}: not the {len(rows)} increasing bucket numbers below {buckets} "
+                            f"of the rows of {NGRAMS}; the model directory is damaged")
+        ids = ids.astype(np.int64, copy=False)
+    return rows, ids

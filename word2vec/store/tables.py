@@ -1,6 +1,7 @@
 """Tables beside the vectors: the vocabulary as `word<TAB>count` lines, and .npy arrays (never pickled)."""
 
 import os
+from dataclasses import dataclass
 
 import numpy as np
 
@@ -63,13 +64,96 @@ def _vocab_line(name, number, line):
         raise DataError(f"{name}: line {number}: the word is not valid UTF-8") from None
 
 
+@dataclass
+class RowBlocks:
+    """A float32 matrix too big to hold whole, written a block of rows at a time.
+
+    shape : (rows, d)
+    blocks : callable returning a fresh iterator of float32 arrays (k, d) whose rows, in order,
+        make the matrix (the sizes of the blocks are free)
+    """
+
+    shape: tuple
+    blocks: callable
+
+
+_BLOCK_ROWS = 1 << 16
+
+
+def row_blocks(matrix):
+    """The rows of `matrix` (an array or RowBlocks) as contiguous little-endian float32 blocks."""
+    if isinstance(matrix, RowBlocks):
+        yield from (np.ascontiguousarray(block, dtype="<f4") for block in matrix.blocks())
+        return
+    for start in range(0, matrix.shape[0], _BLOCK_ROWS):
+        yield np.ascontiguousarray(matrix[start:start + _BLOCK_ROWS], dtype="<f4")
+
+
+def sparse_rows(rows, ids, n_rows):
+    """RowBlocks of a matrix (n_rows, d) that is zero but at the sorted row numbers `ids` (k,),
+    which hold `rows` (k, d)."""
+    dim = rows.shape[1]
+
+    def blocks():
+        for lo in range(0, n_rows, _BLOCK_ROWS):
+            hi = min(lo + _BLOCK_ROWS, n_rows)
+            block = np.zeros((hi - lo, dim), dtype=np.float32)
+            a, b = np.searchsorted(ids, [lo, hi])
+            block[ids[a:b] - lo] = rows[a:b]
+            yield block
+
+    return RowBlocks((n_rows, dim), blocks)
+
+
+def npy_rows(path):
+    """A 2-d .npy file as RowBlocks that read it a block at a time: a memory map would leave each
+    page it passed over in the resident set (800 MB for the default bucket matrix)."""
+    array = load_npy(path, mmap=True)
+    if array.ndim != 2:
+        raise DataError(f"{os.fspath(path)}: holds an array of shape {array.shape}, expected rows of vectors")
+    offset = getattr(array, "offset", None)
+    if offset is None or not array.flags.c_contiguous or array.size == 0:
+        return RowBlocks(array.shape, lambda: iter([array]))
+    shape, dtype = array.shape, array.dtype
+    del array
+
+    def blocks():
+        with open(path, "rb") as handle:
+            handle.seek(offset)
+            for start in range(0, shape[0], _BLOCK_ROWS):
+                rows = min(_BLOCK_ROWS, shape[0] - start)
+                data = handle.read(rows * shape[1] * dtype.itemsize)
+                if len(data) != rows * shape[1] * dtype.itemsize:
+                    raise DataError(f"{os.fspath(path)}: truncated while it was read")
+                yield np.frombuffer(data, dtype).reshape(rows, shape[1])
+
+    return RowBlocks(shape, blocks)
+
+
 def save_npy(path, array):
-    """Write one array as .npy, atomically and without pickle."""
+    """Write one array (or a float32 RowBlocks, block by block) as .npy, atomically and without pickle."""
+    if isinstance(array, RowBlocks):
+        _save_blocks(path, array)
+        return
     array = np.asanyarray(array)
     if array.dtype.hasobject:
         raise DataError(f"{os.fspath(path)}: cannot save an array of Python objects")
     with atomic_write(path, "wb") as handle:
         np.save(handle, array, allow_pickle=False)
+
+
+def _save_blocks(path, matrix):
+    """The .npy file np.save writes for the whole matrix, byte for byte, from its blocks."""
+    header = {"descr": np.lib.format.dtype_to_descr(np.dtype("<f4")), "fortran_order": False,
+              "shape": tuple(int(n) for n in matrix.shape)}
+    rows = 0
+    with atomic_write(path, "wb") as handle:
+        np.lib.format.write_array_header_1_0(handle, header)
+        for block in row_blocks(matrix):
+            handle.write(block.data)
+            rows += len(block)
+        if rows != matrix.shape[0]:  # a bug, not bad input: never leave a file that lies about its shape
+            raise AssertionError(f"{os.fspath(path)}: {rows} rows written for a shape of {matrix.shape}")
 
 
 def load_npy(path, mmap=True):

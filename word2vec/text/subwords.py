@@ -168,21 +168,27 @@ def mean_rows(matrix, offsets, rows, block=512):
     return out
 
 
-def oov_vector(word, ngram_matrix, minn, maxn):
+def oov_vector(word, ngram_matrix, minn, maxn, buckets=None, ids=None):
     """The vector of a word out of the vocabulary: the mean of its n-gram rows, zero when it has none.
 
     Parameters
     ----------
     word : str
-    ngram_matrix : ndarray, shape (buckets, d)
-        The bucket rows only (row b is bucket b).
+    ngram_matrix : ndarray, shape (buckets, d), or (U, d) with `ids`
+        The bucket rows only (row b is bucket b), or the rows of the buckets `ids` only.
     minn, maxn : int
+    buckets : int, the number of buckets (len(ngram_matrix) when None)
+    ids : int64 (U,), sorted, or None — the buckets of the rows; the others are zero
 
     Returns
     -------
     ndarray of float32, shape (d,)
     """
-    ids = ngram_buckets(word, minn, maxn, len(ngram_matrix))
-    if not ids:
+    grams = ngram_buckets(word, minn, maxn, len(ngram_matrix) if buckets is None else buckets)
+    if not grams:
         return np.zeros(ngram_matrix.shape[1], dtype=np.float32)
-    return ngram_matrix[ids].astype(np.float64).mean(axis=0).astype(np.float32)
+    rows = np.array(grams, dtype=np.int64)
+    if ids is not None:  # the buckets not in `ids` are zero: they count in the mean, but add nothing
+        at = np.searchsorted(ids, rows)
+        rows = at[(at < len(ids)) & (ids[np.minimum(at, len(ids) - 1)] == rows)] if len(ids) else rows[:0]
+    return (ngram_matrix[rows].astype(np.float64).sum(axis=0) / len(grams)).astype(np.float32)

@@ -112,10 +112,12 @@ def _check_checkpoint(path, arrays, meta):
             or meta["job"] < 0 or not 0 <= meta["epoch"] <= config.train.epochs:
         raise fail("bad words, paths, threads, epoch or job")
     n_out = max(len(words) - 1, 1) if config.model.loss == "hs" else len(words)  # as training.init_weights
-    n_in = len(words) + (config.model.buckets if config.model.maxn else 0)  # subwords: the bucket rows follow
-    expected = {"w_in": ((n_in, dim), np.float32), "w_out": ((n_out, dim), np.float32),
+    expected = {"w_in": ((len(words), dim), np.float32), "w_out": ((n_out, dim), np.float32),
                 "rngs": ((threads, 1), np.uint64), "tallies": ((threads, 3), np.float64),
                 "counts": ((len(words),), np.int64)}
+    n_in = len(arrays["w_in"]) if np.ndim(arrays.get("w_in")) == 2 else 0
+    if config.model.maxn and len(words) <= n_in <= len(words) + config.model.buckets:
+        expected["w_in"] = ((n_in, dim), np.float32)  # subwords: the used buckets follow (resume checks how many)
     for name, (shape, dtype) in expected.items():
         array = arrays.get(name)
         if array is None or array.shape != shape or array.dtype != dtype:

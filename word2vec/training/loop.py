@@ -123,8 +123,10 @@ class Trainer:
         self.threads = threads or config_mod.effective_threads(config)
         self.kernel = _compiled()[1].KERNELS[(config.model.arch, config.model.loss)]
         self.tables = make_tables(data.vocab, config)
-        if subword_model.enabled(config):  # fastText's model: subword kernels, and each word's rows
-            self.kernel, self.tables = subword_model.kernel_and_tables(data.vocab, config, self.tables)
+        self.layout = None  # fastText's model: subword kernels, and each word's rows in the compact matrix
+        if subword_model.enabled(config):
+            self.layout = subword_model.make_layout(data.vocab, config)
+            self.kernel, self.tables = subword_model.kernel_and_tables(config, self.tables, self.layout)
         self.jobs = make_jobs(data.ends)
         self.total_words = int(data.ends[-1])
         self.stop_signal = None  # set by a signal handler; honoured at the next job boundary
@@ -133,8 +135,8 @@ class Trainer:
 
     def new_state(self):
         w_in, w_out = init_weights(len(self.data.vocab), self.config)
-        if subword_model.enabled(self.config):
-            w_in = subword_model.init_input(len(self.data.vocab), self.config)
+        if self.layout is not None:
+            w_in = subword_model.init_input(self.layout, self.config)
         rngs = np.stack([thread_seed(self.config.train.seed, t) for t in range(self.threads)])
         return State(w_in, w_out, rngs, np.zeros((self.threads, 3)))
 
@@ -436,7 +438,10 @@ def resume(output, paths=None, reporter=None, hooks=None):
         trainer = Trainer(data, config, reporter, threads=meta["threads"])
         trainer.prior = checkpoint.prior_of(arrays)
         checkpoint.check_position(output, meta, len(trainer.jobs))
-        state = State(arrays["w_in"], arrays["w_out"], arrays["rngs"], arrays["tallies"], meta["epoch"],
+        w_in = arrays["w_in"]
+        if trainer.layout is not None:
+            w_in = subword_model.restore_input(trainer.layout, w_in, os.path.join(output, modeldir.CHECKPOINT))
+        state = State(w_in, arrays["w_out"], arrays["rngs"], arrays["tallies"], meta["epoch"],
                       meta["job"], meta["epoch_seconds"], meta["metrics"])
         reporter.log(f"resuming at epoch {state.epoch + 1}, job {state.job} of {len(trainer.jobs)}")
         vectors, metrics = _run(trainer, state, output, paths, hooks, guard)
