@@ -27,11 +27,12 @@ class MissingReplica(Exception):
     """This worker holds no replica of the run: it restarted since (the driver then treats it as lost)."""
 
 
-def initial_weights(n_words, config):
-    """The weights every replica starts from, seeded: (w_in, w_out), w_in with the bucket rows for subwords."""
-    w_in, w_out = loop.init_weights(n_words, config)
+def initial_weights(vocab, config):
+    """The weights every replica starts from, seeded: (w_in, w_out), w_in with the used bucket rows
+    for subwords (`subword_model.Layout`, as a local run holds them)."""
+    w_in, w_out = loop.init_weights(len(vocab), config)
     if subword_model.enabled(config):
-        w_in = subword_model.init_input(n_words, config)
+        w_in = subword_model.init_input(subword_model.make_layout(vocab, config), config)
     return w_in, w_out
 
 
@@ -89,7 +90,7 @@ class Shard:
         jobs, ends = self.trainer.jobs, self.data.ends
         start, stop = int(jobs[lo, 2]), int(ends[jobs[hi - 1, 1] - 1])
         words = np.unique(self.data.ids[start:stop])
-        offsets, rows = self.trainer.tables[-2], self.trainer.tables[-1]
+        offsets, rows = self.trainer.layout.offsets, self.trainer.layout.rows  # rows of the compact matrix
         lengths = offsets[words + 1] - offsets[words]
         firsts = np.repeat(offsets[words] - np.cumsum(lengths) + lengths, lengths)
         return np.unique(rows[firsts + np.arange(int(lengths.sum()))])
@@ -100,7 +101,7 @@ class Replica:
 
     def __init__(self, vocab, config, weights=None, applied=0):
         if weights is None:
-            weights = initial_weights(len(vocab), config)  # seeded identically on every worker
+            weights = initial_weights(vocab, config)  # seeded identically on every worker
         else:  # sent: possibly read-only, or (in a cluster of threads) the driver's own arrays
             weights = tuple(np.array(w, dtype=np.float32, copy=True) for w in weights)
         self.vocab, self.config = vocab, config

@@ -19,7 +19,6 @@ from .. import config as config_mod
 from ..errors import DataError, DivergenceError, Interrupted
 from ..store import modeldir
 from ..text import corpus as corpus_mod
-from ..text import subwords
 from ..text import vocab as vocab_mod
 from ..training import checkpoint, continuation, interrupts, loop, subword_model
 from . import blocks as blocks_mod
@@ -222,7 +221,7 @@ def train(paths, config, output, address, reporter=None, vocab=None, hooks=None,
         started = time.perf_counter()
         vocab = _vocabulary(client, paths, config, vocab, reporter.log)
         shards, block_bytes = make_shards(client, paths, config)
-        weights = replica.initial_weights(len(vocab), config)
+        weights = replica.initial_weights(vocab, config)
         driver = Driver(client, vocab, config, shards, reporter, weights, seeded=True)
         vectors, metrics = _run(driver, output, paths, block_bytes, hooks, guard, started)
     return _evaluate(driver, vectors, metrics, output, hooks)
@@ -315,15 +314,15 @@ def _train(driver, output, paths, block_bytes, corpus_digest):
 def _save(driver, output, raw):
     """Save the model as a local run does, and drop the checkpoint; (word vectors, metrics)."""
     config, vocab = driver.config, driver.vocab
-    m = config.model
-    tables = subwords.word_rows(vocab.words, m.minn, m.maxn, m.buckets) if subword_model.enabled(config) else ()
+    layout = subword_model.make_layout(vocab, config) if subword_model.enabled(config) else None
+    tables = (layout.offsets, layout.rows, layout.overlap) if layout is not None else ()
     vectors = subword_model.word_vectors(tables, driver.w_in, config)
     metrics = {"epochs": driver.metrics, "vocab_size": len(vocab), "corpus_tokens": raw,
                "threads": len(driver.tallies), "workers": driver.workers,
                "shards": len(driver.shards), "sync_words": config.train.sync_words,
                "round_log": driver.round_log, "lost_workers": driver.placement.losses}
     modeldir.save_trained(output, vocab, vectors, config, metrics, w_out=driver.w_out,
-                          **subword_model.model_arrays(config, vocab, driver.w_in, driver.w_out, raw, vectors))
+                          **subword_model.model_arrays(config, vocab, driver.w_in, driver.w_out, raw, vectors, layout))
     checkpoint.remove_checkpoint(output)
     return vectors, metrics
 

@@ -160,54 +160,35 @@ def word_vectors(tables, w_in, config):
 
 
 def saved_arrays(trainer, state, vectors):
-<<<<<<< HEAD
-    """The keyword arguments of `modeldir.save_trained` beyond the word vectors: n-gram rows, fastText's file."""
-    return model_arrays(trainer.config, trainer.data.vocab, state.w_in, state.w_out, trainer.data.raw_tokens, vectors)
-
-
-def model_arrays(config, vocab, w_in, w_out, ntokens, vectors):
-    """`saved_arrays` from the parts of a run: w_in (W [+ buckets], d), w_out, the corpus tokens, the word vectors."""
-    subword = enabled(config)
-    extra = {"ngrams": w_in[len(vocab):] if subword else None}
-    if "fasttext-bin" in config.output.formats:
-        extra["fasttext"] = lambda: fasttext_model(vocab, config, w_in, w_out, ntokens, vectors)
-    return extra
-
-
-def fasttext_model(vocab, config, w_in, w_out, ntokens, vectors):
-    """The trained model as fastText sees it (a `fasttext_bin.FastTextModel`)."""
-    m = config.model
-    subword = enabled(config)
-    if m.loss == "hs":  # fastText keeps one output row per word; w2v's tree has W - 1 inner nodes
-        w_out = np.concatenate([w_out, np.zeros((len(vocab) - len(w_out), w_out.shape[1]), np.float32)])
-    return fasttext_bin.FastTextModel(
-        list(vocab.words), np.asarray(vocab.counts), w_in if subword else vectors, w_out,
-=======
     """The keyword arguments of `modeldir.save_trained` beyond the word vectors: the words' own input
     rows and the full bucket matrix of a subword model, fastText's file."""
-    config, vocab, layout = trainer.config, trainer.data.vocab, trainer.layout
+    return model_arrays(trainer.config, trainer.data.vocab, state.w_in, state.w_out, trainer.data.raw_tokens,
+                        vectors, trainer.layout)
+
+
+def model_arrays(config, vocab, w_in, w_out, ntokens, vectors, layout):
+    """`saved_arrays` from the parts of a run: w_in (W [+ U], d) in `layout`'s rows, w_out, the corpus
+    tokens, the word vectors; `layout` is None without subwords."""
     extra = {}
     if layout is not None:
-        extra["subword"] = {"word_rows": state.w_in[:len(vocab)], "ngrams": state.w_in[len(vocab):],
-                            "ngram_buckets": layout.used}
+        extra["subword"] = {"word_rows": w_in[:len(vocab)], "ngrams": w_in[len(vocab):], "ngram_buckets": layout.used}
     if "fasttext-bin" in config.output.formats:
-        extra["fasttext"] = lambda: fasttext_model(vocab, config, state, trainer.data.raw_tokens, vectors, layout)
+        extra["fasttext"] = lambda: fasttext_model(vocab, config, w_in, w_out, ntokens, vectors, layout)
     return extra
 
 
-def fasttext_model(vocab, config, state, ntokens, vectors, layout):
+def fasttext_model(vocab, config, w_in, w_out, ntokens, vectors, layout):
     """The trained model as fastText sees it (a `fasttext_bin.FastTextModel`); `layout` is the Layout
     of a subword model, None without subwords."""
     m = config.model
     subword = layout is not None
     input_matrix = vectors
     if subword:  # the full matrix, zero for the buckets no word uses, written a block at a time
-        ngrams = sparse_rows(state.w_in[len(vocab):], layout.used, layout.buckets)
-        word_rows = state.w_in[:len(vocab)]
+        ngrams = sparse_rows(w_in[len(vocab):], layout.used, layout.buckets)
+        word_rows = w_in[:len(vocab)]
         input_matrix = RowBlocks((len(vocab) + layout.buckets, ngrams.shape[1]),
                                  lambda: chain([word_rows], ngrams.blocks()))
     return fasttext_bin.FastTextModel(
-        list(vocab.words), np.asarray(vocab.counts), input_matrix, fasttext_bin.output_rows(state.w_out, len(vocab)),
->>>>>>> subword-gaps
+        list(vocab.words), np.asarray(vocab.counts), input_matrix, fasttext_bin.output_rows(w_out, len(vocab)),
         m.minn, m.maxn if subword else 0, m.buckets if subword else 0, m.arch, m.loss, m.window,
         config.train.epochs, config.vocab.min_count, m.negative, config.vocab.sample, ntokens)
