@@ -227,4 +227,5 @@ def test_shell_completion(tmp_path):
     assert "complete -o nosort -F _w2v_completion w2v" in script
     env.update(_W2V_COMPLETE="bash_complete", COMP_WORDS="w2v export m --format ", COMP_CWORD="4")
     completions = subprocess.run(W2V, env=env, capture_output=True, text=True).stdout.split()
-    assert completions == ["plain,word2vec-bin", "plain,word2vec-txt", "plain,npy", "plain,projector"]
+    assert completions == ["plain,word2vec-bin", "plain,word2vec-txt", "plain,npy", "plain,projector",
+                           "plain,fasttext-bin"]
