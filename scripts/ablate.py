@@ -42,8 +42,12 @@ DATA = REPO.parent / "shared" / "data"
 BENCHMARKS = (("analogy", "questions-words.txt"), ("ws353", "wordsim353.tsv"),
               ("men", "men3000.tsv"), ("mturk", "mturk771.tsv"))
 SETTINGS = dict(vector_size=100, window=5, negative=5, sample=1e-4, min_count=5, epochs=5, threads=2)
-SAT_EXACT, SAT_SKIP, SAT_CLIP = 0, 1, 2  # w2v, gensim, the C tool
+SAT_EXACT, SAT_SKIP, SAT_CLIP, SAT_TABLE = 0, 1, 2, 3  # w2v, gensim's skip, the C tool's clip, gensim's table
 GENSIM_MAX_EXP = 6.0
+# gensim's (and the C tool's) sigmoid: 1000 entries, entry i = σ(-6 + 12 i / 1000), read at
+# int((s + 6) * (1000 / 6 / 2)) where that quotient is integer division in C: 83, not 83.33
+GENSIM_TABLE = (1.0 / (1.0 + np.exp(-(np.arange(1000) / 1000.0 * 2.0 - 1.0) * GENSIM_MAX_EXP))).astype(np.float32)
+GENSIM_SCALE = 1000 // 6 // 2
 _KERNEL = dict(nogil=True, fastmath=True, cache=True)
 
 
@@ -53,9 +57,11 @@ _KERNEL = dict(nogil=True, fastmath=True, cache=True)
 def _step_size(s, label, alpha, saturation):
     """g = alpha (label - σ(s)); 0 where gensim skips the update (a flag, not NaN: fastmath)."""
     if saturation != SAT_EXACT and (s <= -GENSIM_MAX_EXP or s >= GENSIM_MAX_EXP):
-        if saturation == SAT_SKIP:
-            return np.float32(0.0)
-        return np.float32(alpha * (label - (1.0 if s > 0 else 0.0)))
+        if saturation == SAT_CLIP:
+            return np.float32(alpha * (label - (1.0 if s > 0 else 0.0)))
+        return np.float32(0.0)
+    if saturation == SAT_TABLE:
+        return np.float32(alpha * (label - GENSIM_TABLE[int((s + GENSIM_MAX_EXP) * GENSIM_SCALE)]))
     return np.float32(alpha * (label - O.sigmoid(s)))
 
 
@@ -184,7 +190,8 @@ def train_variant(loss_kind, shared, saturation, w_in, w_out, ids, ends, sent_lo
 # name -> (loss, kernel rule, modifiers, description).  The kernel rule is "gensim" (gensim
 # itself), None (w2v's kernel) or (shared negatives?, saturation rule); the modifiers change
 # what w2v feeds its kernel: "init" gensim's init range, "alpha" gensim's corpus_file
-# learning-rate schedule, "jobalpha" one alpha per 10k-word job.
+# learning-rate schedule, "jobalpha" one alpha per 10k-word job, "tree" gensim's Huffman
+# tree, "halves" gensim's order (the corpus's two halves side by side, as its 2 workers).
 PAIR_SKIP = (False, SAT_SKIP)
 VARIANTS = {
     "gensim-neg": ("neg", "gensim", (), "gensim 4.4, corpus_file (per-pair negatives, skips abs(s) ≥ 6)"),
@@ -194,15 +201,18 @@ VARIANTS = {
     "neg-pair-skip": ("neg", PAIR_SKIP, (), "(a)+(b) per-pair negatives + gensim's skip (gensim's update rule)"),
     "neg-pair-clip": ("neg", (False, SAT_CLIP), (), "(a)+(b) per-pair negatives + the C tool's clip"),
     "neg-shared-jobalpha": ("neg", None, ("jobalpha",), "(c) w2v with alpha constant over each 10k-word job"),
-    "w2v-neg-new": ("neg", None, ("init", "defaults"), "w2v after this work (the shipped code path): gensim's init, sawtooth alpha"),
+    "w2v-neg-new": ("neg", None, ("init", "sawtooth"), "w2v after the first round of this work: gensim's init, sawtooth alpha (corpus in order)"),
+    "w2v-neg-halves": ("neg", None, ("init", "defaults"), "w2v now (the shipped code path): gensim's init, the halves schedule"),
     "neg-init-lin0025": ("neg", None, ("init", "min0025"), "(c)+(e) gensim's init; linear alpha to min_alpha 0.0025 (gensim's mean and last alpha, no restarts)"),
     "neg-init-gensim": ("neg", None, ("init",), "(e) w2v with gensim's init: w_in uniform in [-1/d, 1/d), not [-0.5/d, 0.5/d)"),
     "neg-alpha-gensim": ("neg", None, ("alpha",), "(c) w2v with gensim's corpus_file alpha schedule"),
     "neg-init-alpha": ("neg", None, ("init", "alpha"), "(c)+(e) w2v with gensim's init and alpha schedule"),
+    "neg-halves": ("neg", None, ("init", "halves"), "(g) w2v-neg-new with gensim's corpus_file order: the corpus's two halves side by side, alpha by each half's progress"),
     "neg-pair-skip-init-alpha": ("neg", PAIR_SKIP, ("init", "alpha"), "(a)+(b)+(c)+(e): gensim's loop replicated"),
     "gensim-hs": ("hs", "gensim", (), "gensim 4.4 hs=1, negative=0 (skips abs(s) ≥ 6)"),
     "w2v-hs": ("hs", None, (), "w2v before this work: exact gradient"),
-    "w2v-hs-new": ("hs", None, ("init", "defaults"), "w2v after this work (the shipped code path): gensim's init, sawtooth alpha"),
+    "w2v-hs-new": ("hs", None, ("init", "sawtooth"), "w2v after the first round of this work: gensim's init, sawtooth alpha (corpus in order)"),
+    "w2v-hs-halves": ("hs", None, ("init", "defaults"), "w2v now (the shipped code path): gensim's init, the halves schedule"),
     "hs-init-lin0025": ("hs", None, ("init", "min0025"), "(c)+(e) gensim's init; linear alpha to min_alpha 0.0025 (no restarts)"),
     "hs-gensim-tree": ("hs", None, ("init", "min0025", "tree"), "(d) hs-init-lin0025 with gensim's Huffman tree (ties broken by heap order, not by word id)"),
     "hs-skip": ("hs", (False, SAT_SKIP), (), "(b) hs + gensim's skip at abs(s) ≥ 6"),
@@ -211,6 +221,13 @@ VARIANTS = {
     "hs-alpha-gensim": ("hs", None, ("alpha",), "(c) hs with gensim's corpus_file alpha schedule"),
     "hs-init-alpha": ("hs", None, ("init", "alpha"), "(c)+(e) hs with gensim's init and alpha schedule"),
     "hs-skip-init-alpha": ("hs", (False, SAT_SKIP), ("init", "alpha"), "(b)+(c)+(e): gensim's hs loop replicated"),
+    "hs-table": ("hs", (False, SAT_TABLE), ("init", "sawtooth"), "(f) w2v-hs-new with gensim's sigmoid: its 1000-entry table read at int((s + 6)·83), skip at abs(s) ≥ 6"),
+    "hs-tree": ("hs", None, ("init", "sawtooth", "tree"), "(d) w2v-hs-new with gensim's Huffman tree"),
+    "hs-halves": ("hs", None, ("init", "halves"), "(g) gensim's corpus_file order: the two threads train the two halves of the corpus side by side, alpha by each half's progress"),
+    "hs-halforder": ("hs", None, ("init", "sawtooth", "halforder"), "(g) the order alone: the two halves side by side, sawtooth alpha by the words done in the epoch"),
+    "hs-halfalpha": ("hs", None, ("init", "halfalpha"), "(g) the alpha alone: corpus in order, alpha by each half's progress (two teeth per epoch)"),
+    "hs-quarters": ("hs", None, ("init", "quarters"), "(g) as hs-halves with four stretches side by side, each with the whole sawtooth tooth"),
+    "hs-replica": ("hs", (False, SAT_TABLE), ("init", "halves", "tree"), "(d)+(e)+(f)+(g): gensim's hs loop replicated, tree and table included"),
 }
 
 
@@ -234,6 +251,39 @@ def gensim_huffman(counts):
     return vocab_mod._paths(parent, branch, n)
 
 
+def side_by_side(make_jobs, parts=2, interleave=True, restart=True):
+    """make_jobs as gensim's `parts` corpus_file workers see the corpus: the jobs of its
+    `parts` stretches alternate (interleave), and each job's words-before column counts from
+    the start of its own stretch, scaled so that each stretch spans the sawtooth's half epoch
+    (restart), or from the start of the epoch in the new order (not restart)."""
+    def jobs_of_parts(ends, *args):
+        jobs = make_jobs(ends, *args)
+        cuts = np.searchsorted(jobs[:, 2], ends[-1] * np.arange(1, parts) / parts)
+        stretches = [part.copy() for part in np.split(jobs, cuts)]
+        if restart:
+            for part in stretches:
+                part[:, 2] = (part[:, 2] - part[0, 2]) * parts // 2
+        if interleave:
+            longest = max(len(part) for part in stretches)
+            order = [part[i] for i in range(longest) for part in stretches if i < len(part)]
+        else:
+            order = [job for part in stretches for job in part]
+        order = np.array(order, dtype=np.int64).reshape(-1, 3)
+        if not restart:
+            sizes = ends[order[:, 1] - 1] - np.where(order[:, 0] > 0, ends[order[:, 0] - 1], 0)
+            order[:, 2] = np.cumsum(sizes) - sizes
+        return order
+    return jobs_of_parts
+
+
+def half_params(self, epoch, job):
+    """Trainer.params over side_by_side jobs: alpha by the words before the job in its half."""
+    lo, hi, before = self.jobs[job]
+    after = before + (self.data.ends[hi - 1] - (self.data.ends[lo - 1] if lo > 0 else 0)) * self.parts // 2
+    m = self.config.model
+    return (m.window, m.negative, self.alpha_at(epoch, before), self.alpha_at(epoch, after), m.cbow_mean)
+
+
 def w_in_range(w_in, dim):
     """The half-width of w2v's own init range, in units of 1/d (0.5 before this work, 1 after)."""
     return 1.0 if np.abs(w_in).max() * dim > 0.5 else 0.5
@@ -244,7 +294,7 @@ def modified(loss, rule, mods):
     """Patch w2v's kernel table and training functions for one variant, and restore them."""
     key = ("skipgram", loss)
     saved = (K.KERNELS[key], training.Trainer.params, training.Trainer.alpha_at, training.init_weights,
-             vocab_mod.huffman_tree)
+             vocab_mod.huffman_tree, training.make_jobs)
     if isinstance(rule, tuple):
         code = K.LOSS_HS if loss == "hs" else K.LOSS_NEG
         K.KERNELS[key] = lambda *args: train_variant(code, rule[0], rule[1], *args)
@@ -264,6 +314,16 @@ def modified(loss, rule, mods):
         training.Trainer.alpha_at = gensim_alpha
     if "tree" in mods:
         vocab_mod.huffman_tree = gensim_huffman
+    training.Trainer.parts = 2
+    if "halves" in mods:  # with the linear schedule: gensim's per-worker alpha, exactly
+        training.make_jobs, training.Trainer.params = side_by_side(saved[5]), half_params
+    if "halforder" in mods:  # the order alone, alpha by the words done in the epoch
+        training.make_jobs, training.Trainer.params = side_by_side(saved[5], restart=False), half_params
+    if "halfalpha" in mods:  # alpha restarting at the second half alone, the order as before
+        training.make_jobs, training.Trainer.params = side_by_side(saved[5], interleave=False), half_params
+    if "quarters" in mods:  # four stretches side by side, each on the sawtooth's half epoch
+        training.Trainer.parts = 4
+        training.make_jobs, training.Trainer.params = side_by_side(saved[5], 4), half_params
     def chosen_init(n_words, config):
         # every variant names its init range: the C tool's [-0.5/d, 0.5/d) or gensim's [-1/d, 1/d)
         w_in, w_out = saved[3](n_words, config)
@@ -274,7 +334,7 @@ def modified(loss, rule, mods):
         yield
     finally:
         (K.KERNELS[key], training.Trainer.params, training.Trainer.alpha_at, training.init_weights,
-         vocab_mod.huffman_tree) = saved
+         vocab_mod.huffman_tree, training.make_jobs) = saved
 
 
 def w2v_config(loss, seed):
@@ -291,7 +351,9 @@ def train_w2v(name, corpus, seed, tmp):
     with modified(loss, rule, mods):
         reporter = training.Reporter(log=lambda message: None)
         config = w2v_config(loss, seed)
-        if "defaults" not in mods:  # the schedule before this work, or the one the variant names
+        if "sawtooth" in mods:  # the schedule of the first round of this work
+            config = config.with_overrides({"train.alpha_schedule": "sawtooth"})
+        elif "defaults" not in mods:  # the schedule before this work, or the one the variant names
             config = config.with_overrides({"train.alpha_schedule": "linear",
                                             "train.min_alpha": 0.0025 if "min0025" in mods else 0.0001})
         vocab, w_in, _ = training.train([str(corpus)], config, str(tmp / "model"), reporter)
