@@ -4,7 +4,7 @@ import dataclasses
 
 import pytest
 import yaml
-from hypothesis import given
+from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from word2vec import config
@@ -332,6 +332,7 @@ def test_resolved_config_round_trips_through_yaml():
     max_size=st.none() | st.integers(1, 10**8),
     formats=st.lists(st.sampled_from(config.OUTPUT_FORMATS), min_size=1, max_size=3),
 )
+@settings(deadline=None)  # no timed tests: on a loaded machine one example can take 0.3 s
 def test_any_valid_config_round_trips_through_yaml(alpha, min_alpha_share, sample, ns_exponent, window,
                                                    max_size, formats):
     cfg = config.Config().with_overrides({
