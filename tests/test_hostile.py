@@ -391,7 +391,7 @@ def test_a_checkpoint_from_before_alpha_schedule_resumes_on_the_linear_schedule(
     def drop_the_key(arrays, meta):
         del meta["config"]["train"]["alpha_schedule"]
 
-    assert checkpoint.load_checkpoint(str(interrupted))[1]["config"]["train"]["alpha_schedule"] == "sawtooth"
+    assert checkpoint.load_checkpoint(str(interrupted))[1]["config"]["train"]["alpha_schedule"] == "halves"
     tamper(interrupted, drop_the_key)
     assert checkpoint.load_checkpoint(str(interrupted))[1]["config"]["train"]["alpha_schedule"] == "linear"
 

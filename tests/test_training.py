@@ -10,6 +10,7 @@ import pytest
 from word2vec import config as config_mod
 from word2vec.store import modeldir
 from word2vec.training import checkpoint, kernels
+from word2vec.training.jobs import job_layout, make_jobs
 from word2vec.training import loop as training
 from word2vec.errors import DataError, DivergenceError, Interrupted, W2VError
 from word2vec.query.vectors import load
@@ -196,12 +197,39 @@ def test_signal_to_a_real_run_saves_a_checkpoint_that_resumes(tmp_path, signum, 
     ("linear", {(0, 0): 0.025, (0, 500): 0.02251, (2, 0): 0.01504, (4, 1000): 0.0001}),
     ("sawtooth", {(0, 0): 0.025, (0, 500): 0.023755, (0, 1000): 0.02251, (1, 0): 0.02002,
                   (4, 1000): 0.00259}),
+    # halves: words counted within a half (at most 500), so each half falls as the sawtooth's epoch
+    ("halves", {(0, 0): 0.025, (0, 250): 0.023755, (0, 500): 0.02251, (1, 0): 0.02002, (4, 500): 0.00259}),
 ])
 def test_learning_rate_schedules(schedule, expected):
     trainer = training.Trainer.__new__(training.Trainer)
     trainer.config, trainer.total_words = _config("train.epochs=5", f"train.alpha_schedule={schedule}"), 1000
     for (epoch, words), alpha in expected.items():
         assert trainer.alpha_at(epoch, words) == pytest.approx(alpha, abs=1e-9)
+
+
+def test_halves_alternate_the_jobs_of_the_two_halves_and_restart_their_count():
+    jobs = make_jobs(np.arange(1, 8) * 100, job_words=100)  # 7 jobs of 100 words
+    order, starts = job_layout(jobs, 700, "halves")
+    assert order.tolist() == [0, 4, 1, 5, 2, 6, 3]
+    assert starts.tolist() == [0, 100, 200, 300, 0, 100, 200]
+    for schedule in ("sawtooth", "linear"):
+        order, starts = job_layout(jobs, 700, schedule)
+        assert order.tolist() == list(range(7)) and starts.tolist() == jobs[:, 2].tolist()
+    one = make_jobs(np.array([50]))
+    assert job_layout(one, 50, "halves")[0].tolist() == [0]
+
+
+def test_every_job_runs_once_an_epoch_on_the_halves_schedule():
+    ran = []
+    trainer = training.Trainer.__new__(training.Trainer)
+    trainer.jobs = make_jobs(np.arange(1, 10) * 100, job_words=100)
+    trainer.order, trainer.starts = job_layout(trainer.jobs, 900, "halves")
+    trainer.run_job = lambda state, job, thread: ran.append(job)
+    trainer._halt_due = lambda last: False
+    trainer._update_bar = lambda state, bar: None
+    state = training.State(None, None, None, None)
+    assert trainer._run_serial(state, None, None, 0.0)
+    assert ran == [0, 5, 1, 6, 2, 7, 3, 8, 4]
 
 
 def test_input_vectors_start_in_gensims_range():

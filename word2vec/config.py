@@ -75,8 +75,10 @@ class TrainConfig:
     seed: int = _spec(1, "seed of the weights and of every thread's RNG", minimum=0, maximum=2**32 - 1)
     checkpoint_every: float = _spec(600.0, "seconds between checkpoints; 0 = only on interrupt",
                                     minimum=0.0, maximum=365 * 86400.0)
-    alpha_schedule: str = _spec("sawtooth", "learning-rate schedule: sawtooth (each epoch falls half its share, as "
-                                "gensim's corpus_file with 2 workers) or linear", choices=("sawtooth", "linear"))
+    alpha_schedule: str = _spec("halves", "learning-rate schedule: halves (the corpus's two halves side by side, "
+                                "each epoch falling half its share in each, as gensim's corpus_file with 2 workers), "
+                                "sawtooth (the same fall over the corpus in order) or linear",
+                                choices=("halves", "sawtooth", "linear"))
     sync_words: int = _spec(1_000_000, "with --cluster: words each worker trains between two syncs",
                             minimum=10_000, maximum=10**9)
     continue_merge: str = _spec("average", "with --init: a word both texts hold ends as the average of its old vector "

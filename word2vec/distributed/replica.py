@@ -49,6 +49,9 @@ class _RoundTrainer(loop.Trainer):
 
     span = (0.0, 0.0, 0, 1)  # (alpha at the round's start, at its end, first word, words) of this shard
 
+    def job_layout(self):
+        return np.arange(len(self.jobs), dtype=np.int64), self.jobs[:, 2]  # rounds run in corpus order
+
     def alpha_at(self, epoch, words_before):
         start, end, first, words = self.span
         share = min(max((words_before - first) / max(words, 1), 0.0), 1.0)

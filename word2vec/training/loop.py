@@ -14,9 +14,8 @@ from ..store import modeldir
 from ..text import corpus
 from ..text import vocab as vocab_mod
 from . import checkpoint, interrupts, merge, pages, reader, subword_model
+from .jobs import job_layout, make_jobs
 from .reporting import Reporter
-
-JOB_WORDS = 10_000  # words per kernel call: small enough to balance threads, large enough to amortize the call
 
 
 @dataclass
@@ -77,16 +76,6 @@ def make_tables(vocab, config):
     return (keep, threshold, alias, points, codes, lengths)
 
 
-def make_jobs(ends, job_words=JOB_WORDS):
-    """Split sentences into jobs of about `job_words` words: int64 (J, 3) rows of (lo, hi, words before)."""
-    jobs, lo, start = [], 0, 0
-    for s in range(len(ends)):
-        if ends[s] - start >= job_words or s == len(ends) - 1:
-            jobs.append((lo, s + 1, start))
-            lo, start = s + 1, int(ends[s])
-    return np.array(jobs, dtype=np.int64).reshape(-1, 3)
-
-
 def _compiled():
     """The kernel modules, imported on first use: they load numba, which `train` imports while
     the corpus is read (see `reader`)."""
@@ -129,6 +118,7 @@ class Trainer:
             self.kernel, self.tables = subword_model.kernel_and_tables(config, self.tables, self.layout)
         self.jobs = make_jobs(data.ends)
         self.total_words = int(data.ends[-1])
+        self.order, self.starts = self.job_layout()
         self.stop_signal = None  # set by a signal handler; honoured at the next job boundary
         self.on_checkpoint = None  # callable(state), called every train.checkpoint_every seconds
         self.prior = None  # continued training: the merge.Prior averaged in after the last epoch
@@ -140,13 +130,19 @@ class Trainer:
         rngs = np.stack([thread_seed(self.config.train.seed, t) for t in range(self.threads)])
         return State(w_in, w_out, rngs, np.zeros((self.threads, 3)))
 
+    def job_layout(self):
+        """(order, starts) of the epoch's jobs: see `job_layout`."""
+        return job_layout(self.jobs, self.total_words, self.config.train.alpha_schedule)
+
     def alpha_at(self, epoch, words_before):
         """Learning rate at a point of the run, falling from alpha towards min_alpha.
 
         linear: one straight line over all words of all epochs. sawtooth: epoch e starts
-        where the straight line stands at e/epochs and falls half as fast through the epoch,
-        the schedule gensim's corpus_file training follows with 2 workers; it scores
-        better, for hs above all (docs/ablation.md).
+        where the straight line stands at e/epochs and falls half as fast through the epoch.
+        halves: the same teeth, one for each half of the corpus, the two halves trained side
+        by side (`job_layout`; `words_before` counts within the half). halves is what
+        gensim's corpus_file training does with 2 workers; it scores best, for hs above all
+        (docs/ablation.md).
         """
         cfg = self.config.train
         share = 0.5 if cfg.alpha_schedule == "sawtooth" else 1.0
@@ -155,9 +151,10 @@ class Trainer:
 
     def params(self, epoch, job):
         lo, hi, before = self.jobs[job]
-        after = self.data.ends[hi - 1]
+        start = self.starts[job]
+        end = start + self.data.ends[hi - 1] - before
         m = self.config.model
-        return (m.window, m.negative, self.alpha_at(epoch, before), self.alpha_at(epoch, after), m.cbow_mean)
+        return (m.window, m.negative, self.alpha_at(epoch, start), self.alpha_at(epoch, end), m.cbow_mean)
 
     def run_job(self, state, job, thread):
         lo, hi, _ = self.jobs[job]
@@ -221,7 +218,7 @@ class Trainer:
                         if job >= len(self.jobs):
                             return
                         state.job += 1
-                    self.run_job(state, job, thread)
+                    self.run_job(state, self.order[job], thread)
             except BaseException as exc:  # re-raised in the main thread
                 errors.append(exc)
                 halt.set()
@@ -243,7 +240,7 @@ class Trainer:
     def _run_serial(self, state, bar, on_job, last_checkpoint):
         last_bar = time.monotonic()
         while state.job < len(self.jobs):
-            self.run_job(state, state.job, 0)
+            self.run_job(state, self.order[state.job], 0)
             state.job += 1
             if on_job is not None:
                 on_job(self, state)
@@ -282,8 +279,9 @@ class Trainer:
         bar.update(state.epoch * self.total_words + int(words) - bar.n)
         loss = loss_sum / predictions if predictions else float("nan")
         epochs = self.config.train.epochs
+        done = int(words) // 2 if self.config.train.alpha_schedule == "halves" else int(words)
         bar.set_postfix_str(f"epoch {min(state.epoch + 1, epochs)}/{epochs}, "
-                            f"alpha {self.alpha_at(state.epoch, int(words)):.5f}, loss {loss:.4f}", refresh=False)
+                            f"alpha {self.alpha_at(state.epoch, done):.5f}, loss {loss:.4f}", refresh=False)
 
 
 def preload(config, reporter=None):
