@@ -136,6 +136,21 @@ def test_exit_statuses(model, tmp_path, args, status):
         assert "Traceback" not in result.stderr
 
 
+@pytest.mark.parametrize("args, status", [(["vocab", "--min-count", "1"], 0), (["vocab", "--min-count", "0"], 2),
+                                          (["vocab", "--min-count", "99999"], 1)])
+def test_a_real_process_delivers_all_its_output_and_its_status(args, status):
+    # main() ends a finished command with os._exit: the whole output must still arrive (far more
+    # than a pipe holds), with the command's own exit status
+    words = [f"w{i}" for i in range(30000)]
+    proc = spawn(args, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    out, err = proc.communicate(" ".join(words).encode() + b"\n", timeout=120)
+    assert proc.returncode == status, err
+    if status == 0:
+        assert out.decode().splitlines() == [f"{w}\t1" for w in sorted(words)] and err == b""
+    else:
+        assert out == b"" and err.decode().splitlines()[-1].startswith("Error: ")
+
+
 def test_ctrl_c_exits_130_without_a_traceback(model):
     proc = spawn(["similar", "--model", model, "-k", "1"], stdin=subprocess.PIPE, stdout=subprocess.PIPE,
                  stderr=subprocess.PIPE)

@@ -3,9 +3,11 @@
 Exit statuses: 0 ok, 1 bad data or an unknown word, 2 bad usage, 130 interrupted (143 on SIGTERM).
 """
 
+import atexit
 import errno
 import os
 import sys
+import threading
 
 import click
 
@@ -81,4 +83,34 @@ _register()
 
 def main():
     """Console entry point."""
-    cli.main(prog_name="w2v")
+    try:
+        cli.main(prog_name="w2v")
+    except SystemExit as exc:
+        _exit_now(exc.code)
+    _exit_now(0)
+
+
+def _exit_now(code):
+    """End a finished command without the interpreter's teardown.
+
+    Freeing every module and running LLVM's destructors took 0.15-0.2 s of a 1.8 s training
+    run. Everything of value is written by then (w2v's files are closed and synced as they are
+    written), so the exit handlers run, the standard streams are flushed, and the process ends.
+    A code that is not a number (a message), a failing flush, or a thread that Python would
+    wait for takes the ordinary way out.
+    """
+    others = [t for t in threading.enumerate() if t is not threading.main_thread() and not t.daemon]
+    if not (code is None or isinstance(code, int)) or others:
+        raise SystemExit(code)
+    try:
+        sys.stdout.flush()
+        sys.stderr.flush()
+    except (OSError, ValueError):
+        raise SystemExit(code) from None
+    atexit._run_exitfuncs()
+    for stream in (sys.stdout, sys.stderr):
+        try:
+            stream.flush()
+        except (OSError, ValueError):
+            pass
+    os._exit(code or 0)
