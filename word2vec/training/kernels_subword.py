@@ -27,7 +27,8 @@ output layer is this module's own, so the two kernel families can change apart.
 import numpy as np
 from numba import njit
 
-from .kernel_ops import LOSS_HS, LOSS_NEG, LOSS_SOFTMAX, apply, below, logistic, sample_noise, score, subsample
+from .kernel_ops import (LOSS_HS, LOSS_NEG, LOSS_SOFTMAX, apply, below, logistic, prefetch_row, sample_noise, score,
+                         subsample)
 
 JIT_OPTIONS = dict(nogil=True, fastmath=True, cache=True)
 
@@ -139,13 +140,51 @@ def output(loss_kind, h, targets, k, w_out, tables, negative, alpha, rng, work):
 
 
 @njit(**JIT_OPTIONS)
+def _noise_ahead(targets, k, negative, tables, rng, noise, w_out):
+    """Draw the noise words of k pairs, in the order `output` would draw them, and start
+    loading their output rows and the targets' while the first pairs train."""
+    for t in range(k):
+        prefetch_row(w_out, targets[t])
+        for q in range(negative):
+            noise[t * negative + q] = sample_noise(rng, tables[1], tables[2])
+            prefetch_row(w_out, noise[t * negative + q])
+
+
+@njit(**JIT_OPTIONS)
+def _pair_neg(h, grad_h, w_out, target, noise, negative, alpha, work):
+    """`output` for one neg pair whose noise words are drawn already."""
+    out_rows, labels, grads = work[3], work[4], work[5]
+    grad_h[:] = 0.0
+    out_rows[0], labels[0] = target, 1.0
+    n = 1
+    for q in range(negative):
+        if noise[q] != target:  # as the word kernels: the target is never its own negative
+            out_rows[n], labels[n] = noise[q], 0.0
+            n += 1
+    return _logistic_rows(h, grad_h, w_out, out_rows, labels, n, alpha, grads)
+
+
+@njit(**JIT_OPTIONS)
+def _prefetch_bag(w_in, offsets, rows, word):
+    """Start loading the input rows of `word` (the next center) while this one trains."""
+    for t in range(offsets[word], offsets[word + 1]):
+        prefetch_row(w_in, rows[t])
+
+
+@njit(**JIT_OPTIONS)
 def _sg_sentence(loss_kind, w_in, w_out, sent, n, tables, params, alpha, rng, work):
-    """One step per pair: the center's subword mean predicts each context word in turn."""
+    """One step per pair: the center's subword mean predicts each context word in turn.
+
+    The next center's input rows, and with `neg` all the pairs' output rows, are prefetched:
+    the bucket rows are scattered over a matrix far larger than the cache.
+    """
     window, negative = params[0], params[1]
     offsets, rows, overlap = tables[6], tables[7], tables[8]
-    h, grad_h, bag, targets, total = work[0], work[1], work[6], work[7], work[8]
+    h, grad_h, bag, targets, total, noise = work[0], work[1], work[6], work[7], work[8], work[9]
     loss, pairs = 0.0, 0
     for i in range(n):
+        if i + 1 < n:
+            _prefetch_bag(w_in, offsets, rows, sent[i + 1])
         b = below(rng, window)  # dynamic window: effective size window - b
         k = 0
         for j in range(max(0, i - window + b), min(n, i + window - b + 1)):
@@ -154,11 +193,16 @@ def _sg_sentence(loss_kind, w_in, w_out, sent, n, tables, params, alpha, rng, wo
                 k += 1
         if k == 0:
             continue
+        if loss_kind == LOSS_NEG:
+            _noise_ahead(targets, k, negative, tables, rng, noise, w_out)
         m = _gather(offsets, rows, sent[i], bag, 0)
         _hidden(w_in, bag, m, np.float32(1.0 / m), h)
         total[:] = 0.0
         for t in range(k):
-            loss += output(loss_kind, h, targets[t:t + 1], 1, w_out, tables, negative, alpha, rng, work)
+            if loss_kind == LOSS_NEG:
+                loss += _pair_neg(h, grad_h, w_out, targets[t], noise[t * negative:], negative, alpha, work)
+            else:
+                loss += output(loss_kind, h, targets[t:t + 1], 1, w_out, tables, negative, alpha, rng, work)
             _add(total, np.float32(1.0), grad_h)
             _add(h, overlap[sent[i]], grad_h)  # the mean of the rows, had the pair's step reached them
         _spread(w_in, bag, m, total)
@@ -191,12 +235,13 @@ def _cbow_sentence(loss_kind, w_in, w_out, sent, n, tables, params, alpha, rng, 
 @njit(**JIT_OPTIONS)
 def _workspace(loss_kind, dim, n_out, negative, depth, window, most_rows):
     """Scratch: (h, grad_h, softmax scores, output rows, labels, output gradients, input rows, targets,
-    summed gradient)."""
+    summed gradient, noise words drawn ahead)."""
     n_scores = n_out if loss_kind == LOSS_SOFTMAX else 1
     n_rows = 2 * window * max(negative + 1, depth)
     return (np.empty(dim, np.float32), np.empty(dim, np.float32), np.empty(n_scores, np.float64),
             np.empty(n_rows, np.int64), np.empty(n_rows, np.float32), np.empty(n_rows, np.float32),
-            np.empty(2 * window * most_rows, np.int64), np.empty(2 * window, np.int64), np.empty(dim, np.float32))
+            np.empty(2 * window * most_rows, np.int64), np.empty(2 * window, np.int64), np.empty(dim, np.float32),
+            np.empty(2 * window * max(negative, 1), np.int64))
 
 
 @njit(**JIT_OPTIONS)
