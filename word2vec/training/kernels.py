@@ -21,7 +21,7 @@ Shared arguments of the `train_*` kernels:
 import numpy as np
 from numba import njit
 
-from .kernel_ops import (JIT_OPTIONS, LOSS_HS, LOSS_NEG, LOSS_SOFTMAX, below, draw_targets, output,
+from .kernel_ops import (JIT_OPTIONS, LOSS_HS, LOSS_NEG, LOSS_SOFTMAX, below, draw_targets, output, output_hs,
                          prefetch_row, sigmoid_and_log, subsample)
 
 
@@ -117,6 +117,7 @@ def _prefetch_path(w_in, w_out, sent, n, i, window, tables):
 def _sg_sentence(loss_kind, w_in, w_out, sent, n, tables, params, alpha, rng, work):
     window, negative = params[0], params[1]
     h, grad_h = work[0], work[1]
+    points, codes, lengths = tables[3], tables[4], tables[5]
     loss, pairs = 0.0, 0
     for i in range(n):
         if loss_kind == LOSS_HS and i + 1 < n:  # the next center's path, on its way into the cache
@@ -129,7 +130,10 @@ def _sg_sentence(loss_kind, w_in, w_out, sent, n, tables, params, alpha, rng, wo
             for k in range(h.shape[0]):
                 h[k] = w_in[ctx, k]
                 grad_h[k] = 0.0
-            loss += output(loss_kind, h, sent[i], w_out, tables, negative, alpha, rng, work)
+            if loss_kind == LOSS_HS:
+                loss += output_hs(h, grad_h, w_out, sent[i], points, codes, lengths, alpha)
+            else:
+                loss += output(loss_kind, h, sent[i], w_out, tables, negative, alpha, rng, work)
             for k in range(h.shape[0]):
                 w_in[ctx, k] += grad_h[k]
             pairs += 1
