@@ -91,15 +91,7 @@ def evaluate_analogies(vectors, path, restrict=30000, method="add"):
     sections = _read_analogies(os.fspath(path))
     lookup, canonical, variants = _case_index(vectors.words[:count])
     built = _Built(vectors, count)
-    results, questions, owners = [], [], []
-    for number, (title, items) in enumerate(sections):
-        found = [rows for rows in (built.rows(item, lookup) for item in items) if rows is not None]
-        questions += found
-        owners += [number] * len(found)
-        results.append({"section": title, "correct": 0, "questions": len(found), "skipped": len(items) - len(found)})
-        if built.subwords is not None:
-            results[-1]["subword_questions"] = sum(max(rows[:3]) >= count for rows in found)
-    questions = np.array(questions, np.int64).reshape(-1, 4)
+    results, questions, owners = _ask(sections, lookup, built)
     # float64: near-ties (1e-8 apart) must break the way gensim's per-question float64 scores do
     normed = np.concatenate([unit_rows(vectors.vectors[:count]), unit_rows(built.matrix())]).astype(np.float64)
     answers = _answer(normed, questions, canonical, variants, method, count)
@@ -111,6 +103,19 @@ def evaluate_analogies(vectors, path, restrict=30000, method="add"):
     keys = ("correct", "questions", "skipped") + (("subword_questions",) if built.subwords is not None else ())
     summary = [_summary(name, group, keys) for name, group in (("semantic", semantic), ("syntactic", syntactic))]
     return [_with_accuracy(r) for r in results] + summary + [_summary("total", results, keys)]
+
+
+def _ask(sections, lookup, built):
+    """Each section's counts, the rows of the questions that can be asked int64 (q, 4), and their sections."""
+    results, questions, owners = [], [], []
+    for number, (title, items) in enumerate(sections):
+        found = [rows for rows in (built.rows(item, lookup) for item in items) if rows is not None]
+        questions += found
+        owners += [number] * len(found)
+        results.append({"section": title, "correct": 0, "questions": len(found), "skipped": len(items) - len(found)})
+        if built.subwords is not None:
+            results[-1]["subword_questions"] = sum(max(rows[:3]) >= built.count for rows in found)
+    return results, np.array(questions, np.int64).reshape(-1, 4), owners
 
 
 class _Built:
