@@ -10,7 +10,7 @@ import pytest
 from word2vec import config as config_mod
 from word2vec.errors import DataError, W2VError
 from word2vec.text import corpus
-from word2vec.training import loop, reader
+from word2vec.training import encoded, reader
 
 pytestmark = pytest.mark.skipif(not hasattr(os, "fork"), reason="needs fork")
 
@@ -20,8 +20,8 @@ def test_the_child_reads_what_this_process_would(tmp_path):
     path.write_text("the cat sat on the mat\nthe dog sat\n\nthe end été\n" * 30)
     config = config_mod.resolve(None, ["vocab.min_count=2"])
     with corpus.make_workdir() as here, corpus.make_workdir() as there:
-        expected = loop.read_corpus([str(path)], config, here)
-        got = reader.start(lambda: loop.read_corpus([str(path)], config, there), loop.Corpus).result()
+        expected = encoded.read_corpus([str(path)], config, here)
+        got = reader.start(lambda: encoded.read_corpus([str(path)], config, there), encoded.Corpus).result()
         assert got.vocab.words == expected.vocab.words and "été" in got.vocab.words
         np.testing.assert_array_equal(got.vocab.counts, expected.vocab.counts)
         np.testing.assert_array_equal(got.ids, expected.ids)
@@ -40,7 +40,7 @@ def _fail(exc):
                                  OSError(errno.ENOSPC, "No space left on device", "/tmp/x"),
                                  ValueError("odd")])
 def test_errors_in_the_child_come_back(tmp_path, exc):
-    pending = reader.start(_fail(exc), loop.Corpus)
+    pending = reader.start(_fail(exc), encoded.Corpus)
     with pytest.raises((DataError, OSError, W2VError)) as raised:
         pending.result()
     if isinstance(exc, OSError):
@@ -52,7 +52,7 @@ def test_errors_in_the_child_come_back(tmp_path, exc):
 
 
 def test_cancel_stops_a_child_that_is_still_reading(tmp_path):
-    pending = reader.start(lambda: time.sleep(60), loop.Corpus)
+    pending = reader.start(lambda: time.sleep(60), encoded.Corpus)
     pid, started = pending.pid, time.monotonic()
     os.kill(pid, 0)  # running
     pending.cancel()

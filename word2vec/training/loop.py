@@ -1,4 +1,4 @@
-"""The training loop: read and encode the corpus, run the kernels on threads, save the model."""
+"""The training loop: run the kernels on threads over the encoded corpus (`encoded`), save the model."""
 
 import os
 import threading
@@ -8,41 +8,14 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from .. import config as config_mod
-from .. import fileio
 from ..errors import DataError, DivergenceError, Interrupted, W2VError
 from ..store import modeldir
 from ..text import corpus
 from ..text import vocab as vocab_mod
-from . import checkpoint, interrupts, merge, pages, reader, subword_model
+from . import checkpoint, interrupts, merge, pages, subword_model
+from .encoded import Corpus, load_vocab, read_while_loading  # noqa: F401 (load_vocab: for api and cli)
 from .jobs import job_layout, make_jobs
 from .reporting import Reporter
-
-
-@dataclass
-class Corpus:
-    """The corpus encoded as vocabulary ids. ids int32 (N,); ends int64 (S,) sentence ends."""
-
-    vocab: vocab_mod.Vocab
-    ids: np.ndarray
-    ends: np.ndarray
-    raw_tokens: int
-    bad_bytes: int = 0
-
-
-def read_corpus(paths, config, workdir, vocab=None):
-    """Scan `paths` once, choose the vocabulary (or use `vocab`) and encode the tokens."""
-    scan = corpus.scan(paths, workdir, config.corpus.lowercase, config.corpus.max_sentence_length)
-    if vocab is None:
-        vocab, remap = vocab_mod.build(scan.words, scan.counts, config.vocab.min_count, config.vocab.max_size)
-    else:
-        remap = np.array([vocab.index.get(word, -1) for word in scan.words], dtype=np.int32)
-    if scan.n_tokens == 0:
-        raise DataError("the corpus is empty: no tokens were found")
-    ids, ends = corpus.encode(scan, remap, workdir)
-    if len(ids) == 0:
-        raise DataError("no token of the corpus is in the vocabulary")
-    os.unlink(scan.id_path)
-    return Corpus(vocab, ids, ends, scan.n_tokens, scan.bad_bytes)
 
 
 def init_weights(n_words, config):
@@ -344,14 +317,6 @@ def _run(trainer, state, output, paths, hooks, guard):
     return vectors, metrics
 
 
-def load_vocab(path):
-    """A Vocab from a `word<TAB>count` file (`w2v vocab` output, or the C tool's -save-vocab)."""
-    from .. import store
-
-    words, counts = store.read_vocab(path)
-    return vocab_mod.from_counts(words, counts)
-
-
 @dataclass
 class Hooks:
     """Optional callbacks: on_job(trainer, state) after each job (one thread only);
@@ -374,7 +339,7 @@ def train(paths, config, output, reporter=None, vocab=None, hooks=None, inputs=(
     reporter, hooks = reporter or Reporter(), hooks or Hooks()
     _check_inputs(paths, config, output, hooks, inputs)
     with interrupts.SignalGuard() as guard, modeldir.locked(output, reporter.log), corpus.make_workdir() as workdir:
-        data = _read_while_loading(paths, config, workdir, vocab, reporter, guard)
+        data = read_while_loading(paths, config, workdir, vocab, reporter, guard, lambda: preload(config, reporter))
         trainer = Trainer(data, config, reporter)
         vectors, metrics = _run(trainer, None, output, paths, hooks, guard)
     return data.vocab, vectors, metrics
@@ -387,40 +352,6 @@ def _check_inputs(paths, config, output, hooks, inputs):
     modeldir.check_output_dir(output, [*paths, *inputs, *evaluation])
 
 
-def _read_while_loading(paths, config, workdir, vocab, reporter, guard):
-    """Read the corpus in a child process while this one loads the kernel (`reader`, `preload`).
-
-    A signal that comes while the child starts or the kernel loads waits until both are done
-    (numba runs finalizers there, where an exception raised by a signal handler would be
-    lost), then ends the run and the child; one that comes while waiting for the child ends
-    them at once.
-    """
-    started, pending = time.perf_counter(), None
-    try:
-        with guard.deferred():
-            pending = reader.start(lambda: read_corpus(paths, config, workdir, vocab), Corpus)
-            preload(config, reporter)
-        return _read(paths, config, workdir, vocab, reporter, pending.result, started)
-    finally:
-        if pending is not None:
-            pending.cancel()
-
-
-def _read(paths, config, workdir, vocab, reporter, read=None, started=None):
-    started = started or time.perf_counter()
-    try:
-        data = read() if read else read_corpus(paths, config, workdir, vocab)
-    except OSError as exc:
-        if not fileio.is_disk_full(exc):
-            raise
-        raise W2VError(f"no space left on device in the temporary folder {workdir} while encoding the corpus; "
-                       "set TMPDIR to a folder with more room") from None
-    corpus.warn_bad_bytes(data.bad_bytes, reporter.log)
-    reporter.log(f"vocabulary: {len(data.vocab)} words; corpus: {data.raw_tokens} tokens, "
-                 f"{len(data.ids)} in vocabulary ({time.perf_counter() - started:.1f}s)")
-    return data
-
-
 def resume(output, paths=None, reporter=None, hooks=None):
     """Continue the run whose checkpoint is in `output`, with the config saved in it."""
     reporter, hooks = reporter or Reporter(), hooks or Hooks()
@@ -430,7 +361,7 @@ def resume(output, paths=None, reporter=None, hooks=None):
         paths = list(paths) if paths else meta["paths"]
         _check_inputs(paths, config, output, hooks, ())
         vocab = vocab_mod.Vocab(meta["words"], arrays["counts"])
-        data = _read_while_loading(paths, config, workdir, vocab, reporter, guard)
+        data = read_while_loading(paths, config, workdir, vocab, reporter, guard, lambda: preload(config, reporter))
         if checkpoint.corpus_digest(data) != meta["digest"]:
             raise DataError(f"the corpus ({', '.join(paths)}) is not the one this checkpoint was trained on")
         trainer = Trainer(data, config, reporter, threads=meta["threads"])
