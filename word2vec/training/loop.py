@@ -13,7 +13,7 @@ from ..store import modeldir
 from ..text import corpus
 from ..text import vocab as vocab_mod
 from . import checkpoint, interrupts, merge, pages, subword_model
-from .encoded import Corpus, load_vocab, read_while_loading  # noqa: F401 (load_vocab: for api and cli)
+from .encoded import Corpus, load_vocab, read_corpus, read_while_loading  # noqa: F401 (re-exported for api, cli, tests)
 from .jobs import job_layout, make_jobs
 from .reporting import Reporter
 
