@@ -14,6 +14,7 @@ from ..errors import DataError
 from ..text.corpus import MAX_TOKEN_CHARS
 
 BLOCK_BYTES = 64 << 20  # large enough to amortize a task, small enough to spread a corpus over many workers
+MIN_BLOCK_BYTES = 4096
 COMPRESSED = {".gz": "gzip", ".bz2": "bz2", ".xz": "xz"}
 _HANDLER = "w2v-block-count"
 _BAD = threading.local()  # the invalid bytes of the block a thread is decoding
@@ -45,6 +46,22 @@ def expand(paths):
             raise DataError(f"{path}: no such file (or no file matches the pattern)")
         found += [fs.unstrip_protocol(name) for name in names]
     return found
+
+
+def block_bytes_for(client, urls):
+    """Blocks small enough that every worker of `client` gets a few, at most BLOCK_BYTES.
+
+    dask cuts a file into size // block_bytes blocks, so a single file gets exactly 4 per worker.
+    """
+    import fsspec
+
+    from .connect import workers
+
+    total = 0
+    for url in urls:
+        fs, path = fsspec.core.url_to_fs(url)
+        total += fs.size(path)
+    return int(min(BLOCK_BYTES, max(MIN_BLOCK_BYTES, total // (4 * len(workers(client))))))
 
 
 def read_blocks(urls, block_bytes=BLOCK_BYTES):

@@ -21,9 +21,6 @@ from . import blocks as blocks_mod
 from . import connect, replica
 from . import vocab as cluster_vocab
 
-MIN_BLOCK_BYTES = 4096
-
-
 def average(parts):
     """The merged update of one matrix: (unique rows int32, mean delta of each over the workers that sent it)."""
     rows = np.concatenate([p[0] for p in parts])
@@ -36,18 +33,6 @@ def average(parts):
     sums = np.add.reduceat(deltas, starts, axis=0)
     touched = np.diff(np.r_[starts, len(rows)]).astype(np.float32)
     return rows[starts], (sums / touched[:, None]).astype(np.float32)
-
-
-def _block_bytes(client, urls):
-    """Blocks small enough that every worker gets a few, at most BLOCK_BYTES."""
-    import fsspec
-
-    total = 0
-    for url in urls:
-        fs, path = fsspec.core.url_to_fs(url)
-        total += fs.size(path)
-    n_workers = len(connect.workers(client))
-    return int(min(blocks_mod.BLOCK_BYTES, max(MIN_BLOCK_BYTES, total // (4 * n_workers) + 1)))
 
 
 def _vocabulary(client, paths, config, vocab, log):
@@ -66,9 +51,9 @@ def _start_replicas(client, paths, config, vocab, run_id, log):
     from dask import delayed
 
     urls = blocks_mod.expand(paths)
-    parts = blocks_mod.read_blocks(urls, _block_bytes(client, urls))
+    parts = blocks_mod.read_blocks(urls, blocks_mod.block_bytes_for(client, urls))
     workers = connect.workers(client)
-    words = client.scatter(vocab.words, broadcast=True)
+    words = client.scatter([vocab.words], broadcast=True)[0]  # one future: a bare list scatters word by word
     encoded = [client.compute(delayed(replica.encode_block, pure=False)(
         part, run_id, words, config.corpus.lowercase, config.corpus.max_sentence_length),
         workers=[workers[i % len(workers)][0]]) for i, part in enumerate(parts)]
@@ -95,14 +80,16 @@ class Driver:
         self.rounds = max(1, math.ceil(max(size for _, size in shares) / config.train.sync_words))
         self.update, self.metrics = None, []
 
-    def alpha(self, progress):
+    def alpha(self, epoch, done):
+        """The learning rate `done` (0..1) of the way through `epoch`, on train.alpha_schedule as a local run."""
         cfg = self.config.train
+        share = 0.5 if cfg.alpha_schedule == "sawtooth" else 1.0
+        progress = (epoch + share * done) / cfg.epochs
         return cfg.alpha - (cfg.alpha - cfg.min_alpha) * min(progress, 1.0)
 
     def run_round(self, epoch, index):
         """One synchronous round; (tallies (3,), bytes sent, compute seconds, sync seconds)."""
-        epochs = self.config.train.epochs
-        alphas = (self.alpha((epoch + index / self.rounds) / epochs), self.alpha((epoch + (index + 1) / self.rounds) / epochs))
+        alphas = (self.alpha(epoch, index / self.rounds), self.alpha(epoch, (index + 1) / self.rounds))
         started = time.perf_counter()
         update = self.client.scatter(self.update, broadcast=True) if self.update is not None else None
         futures = [self.client.submit(replica.train_round, self.run_id, update, epoch, index, self.rounds, alphas,
