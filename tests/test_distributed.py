@@ -50,28 +50,47 @@ def test_nothing_of_dask_is_imported_without_a_cluster(tmp_path):
     assert out.stdout.strip() == "[]"
 
 
-def test_a_missing_extra_gets_one_line_with_the_fix(tmp_path):
+@pytest.mark.parametrize("command", ["vocab", "phrases", "train"])
+def test_a_missing_extra_gets_one_line_with_the_fix(tmp_path, command):
     code = textwrap.dedent("""
         import sys
         sys.modules["distributed"] = None  # as if it were not installed
         from word2vec.cli import main
-        sys.argv = ["w2v", "vocab", sys.argv[1], "--cluster", "local:1"]
+        sys.argv = ["w2v", *sys.argv[1:], "--cluster", "local:1"]
         main()
     """)
     corpus = tmp_path / "c.txt"
     corpus.write_text("a b c\n")
-    out = subprocess.run([sys.executable, "-c", code, str(corpus)], capture_output=True, text=True)
-    assert out.returncode == 1
+    output = ["-o", str(tmp_path / "model")] if command == "train" else []
+    out = subprocess.run([sys.executable, "-c", code, command, str(corpus), *output], capture_output=True, text=True)
+    assert (out.returncode, out.stdout) == (1, "")
     assert out.stderr == ("Error: --cluster needs the dask extra (distributed is not installed); "
                           "install it with: pip install dask distributed fsspec\n")
+    assert not (tmp_path / "model").exists()
 
 
+COMMANDS = {"vocab": ["vocab"], "phrases": ["phrases"], "train": ["train", "--epochs", "1", "--min-count", "1"]}
+
+
+@pytest.mark.parametrize("command", COMMANDS)
 @pytest.mark.parametrize("address", ["bogus", "local:", "local:0", "local:2x0", "local:2y3", "tcp:/x"])
-def test_a_bad_address_is_one_line_and_exit_2(write_corpus, address):
-    result = run(["vocab", str(write_corpus("a b\n")), "--cluster", address])
+def test_a_bad_address_is_one_line_and_exit_2(write_corpus, tmp_path, command, address):
+    output = ["-o", str(tmp_path / "model")] if command == "train" else []
+    result = run([*COMMANDS[command], str(write_corpus("a b\n")), *output, "--cluster", address])
     assert result.exit_code == 2
     lines = result.output.splitlines()
     assert len(lines) == 1 and lines[0].startswith("Error: --cluster ")
+    assert not (tmp_path / "model").exists()
+
+
+@pytest.mark.parametrize("command", ["phrases", "train"])
+def test_an_unreachable_scheduler_is_one_line_for_every_command(write_corpus, tmp_path, monkeypatch, command):
+    monkeypatch.setattr(connect, "CONNECT_TIMEOUT", "0.5s")
+    output = ["-o", str(tmp_path / "model")] if command == "train" else []
+    result = run([command, str(write_corpus("a b\n")), *output, "--cluster", "tcp://127.0.0.1:9"])
+    assert result.exit_code == 1
+    lines = result.output.splitlines()
+    assert len(lines) == 1 and lines[0].startswith("Error: cannot reach the Dask scheduler at tcp://127.0.0.1:9")
 
 
 def test_the_address_can_come_from_the_environment(write_corpus):
@@ -211,3 +230,89 @@ def test_average_takes_the_mean_over_the_workers_that_touched_a_row():
     rows, deltas = average([a, b])
     assert rows.tolist() == [1, 3, 5]
     np.testing.assert_allclose(deltas, [[3.0, 1.0], [1.0, 1.0], [3.0, 3.0]])
+
+
+PHRASED = MIXED + ("new york is big\nin new york now\nnew  york\tnew york\n" * 6).encode() + b"york new\n"
+
+
+@pytest.mark.parametrize("suffix", ["", ".gz"])
+def test_cluster_phrases_write_exactly_what_a_local_run_writes(scheduler, write_corpus, tmp_path, suffix):
+    path = str(write_corpus(PHRASED, suffix))
+    args = ["phrases", path, "--lowercase", "--min-count", "2", "--threshold", "1"]
+    local = run([*args, "--save-phrases", str(tmp_path / "local.tsv")])
+    assert local.exit_code == 0
+    on_cluster = run([*args, "--save-phrases", str(tmp_path / "cluster.tsv"), "--cluster", scheduler])
+    assert on_cluster.exit_code == 0, on_cluster.output
+    assert on_cluster.stdout_bytes == local.stdout_bytes
+    assert (tmp_path / "cluster.tsv").read_bytes() == (tmp_path / "local.tsv").read_bytes()
+    assert "new_york" in (tmp_path / "local.tsv").read_text()
+
+
+def test_small_blocks_find_and_join_the_phrases_of_one_pass(scheduler, write_corpus):
+    import io
+
+    from word2vec.distributed import phrases as cluster_phrases
+    from word2vec.text import phrases
+
+    first, second = write_corpus(PHRASED), write_corpus(b"new york\nyork new york\n" * 9)
+    options = phrases.PhraseOptions(min_count=2, threshold=0.5)
+    local_out, cluster_out = io.BytesIO(), io.BytesIO()
+    local_counts, local_found = phrases.run([str(first), str(second)], local_out, options)
+    with distributed.Client(scheduler) as client:
+        counts, found = cluster_phrases.run(client, [str(first), str(second)], cluster_out, options,
+                                            block_bytes=97, window=3)
+    assert cluster_out.getvalue() == local_out.getvalue()
+    assert counts.n_tokens == local_counts.n_tokens
+    assert phrases.phrase_rows(counts, found) == phrases.phrase_rows(local_counts, local_found)
+    local_pairs = {(a, b): n for (a, b), n in zip(_pairs(local_counts), local_counts.pair_counts.tolist())}
+    assert dict(zip(_pairs(counts), counts.pair_counts.tolist())) == local_pairs
+
+
+def _pairs(counts):
+    words = list(counts.index)
+    return [(words[k >> 32], words[k & 0xFFFFFFFF]) for k in counts.pair_keys.tolist()]
+
+
+def test_phrase_counts_are_pruned_in_bounded_tables_and_reported(scheduler, write_corpus):
+    from word2vec.distributed import phrases as cluster_phrases
+    from word2vec.text import phrases
+
+    path = write_corpus("".join(f"new york rare{i} pair{i}\n" for i in range(300)))
+    options = phrases.PhraseOptions(min_count=2, max_pairs=40)
+    with distributed.Client(scheduler) as client:
+        table = cluster_phrases.count(client, [str(path)], options, max_words=60, block_bytes=300)
+    counts = dict(zip(table.words, table.word_counts.tolist()))
+    assert len(table.words) <= 60 and len(table.pair_keys) <= 40
+    assert counts["new"] == counts["york"] == 300 and table.words_pruned > 0 and table.pairs_pruned
+    words = table.words
+    assert {(words[k >> 32], words[k & 0xFFFFFFFF]) for k in table.pair_keys.tolist()} == {("new", "york")}
+    note = cluster_phrases.pruning_note(table, 40)
+    assert "more than 40 distinct pairs" in note and "rare word entries were pruned" in note
+
+
+def test_phrases_read_file_and_memory_urls(scheduler, tmp_path, write_corpus):
+    import fsspec
+
+    text = b"new york is big\nin new york\nnew york\n" * 3
+    write_corpus(text[:40], name="part1.txt")
+    write_corpus(text[40:], name="part2.txt")
+    args = ["--min-count", "2", "--threshold", "1"]
+    local = run(["phrases", str(tmp_path / "part1.txt"), str(tmp_path / "part2.txt"), *args])
+    assert local.exit_code == 0 and "new_york" in local.stdout
+    result = run(["phrases", f"file://{tmp_path}/part*.txt", *args, "--cluster", scheduler])
+    assert (result.exit_code, result.stdout) == (0, local.stdout)
+    with fsspec.open("memory://w2v-test/phrases.txt", "wb") as handle:
+        handle.write(text)
+    whole = run(["phrases", str(write_corpus(text)), *args])
+    with distributed.LocalCluster(n_workers=2, threads_per_worker=1, processes=False,
+                                  dashboard_address=":0") as cluster:
+        result = run(["phrases", "memory://w2v-test/phrases.txt", *args, "--cluster", cluster.scheduler_address])
+    assert (result.exit_code, result.stdout) == (0, whole.stdout)
+
+
+def test_cluster_phrases_refuse_stdin_and_binary_files_in_one_line(scheduler, write_corpus):
+    result = run(["phrases", "-", "--cluster", scheduler])
+    assert result.exit_code == 1 and result.output.startswith("Error: a cluster's workers read the corpus")
+    result = run(["phrases", str(write_corpus(b"a b\0c\n")), "--cluster", scheduler])
+    assert result.exit_code == 1
+    assert result.output.splitlines()[-1].endswith("looks like a binary file (it holds NUL bytes), not text")

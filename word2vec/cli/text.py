@@ -113,8 +113,9 @@ def _merge_shards(paths, lowercase):
               help="Prune rare pairs when more distinct pairs than this are counted (bounds memory).")
 @click.option("--save-phrases", type=click.Path(dir_okay=False), help="Write phrase<TAB>score<TAB>count here.")
 @click.option("--lowercase", is_flag=True, help="Lowercase the text first.")
+@cluster_option
 @quiet_option
-def phrases(corpus, threshold, min_count, delimiter, scoring, max_pairs, save_phrases, lowercase, quiet):
+def phrases(corpus, threshold, min_count, delimiter, scoring, max_pairs, save_phrases, lowercase, cluster, quiet):
     """Join frequent word pairs of CORPUS files (`-` or none: stdin) into phrases; write the text to stdout.
 
     Two passes, as the C tool's word2phrase: count words and pairs over all the files,
@@ -124,13 +125,20 @@ def phrases(corpus, threshold, min_count, delimiter, scoring, max_pairs, save_ph
 
     \b
     w2v phrases corpus.txt | w2v phrases - --threshold 50 > phrased.txt
+
+    With --cluster the workers count and rewrite the files (paths, globs or URLs such as
+    s3://…) block by block; the text still comes out here, in order.
     """
     from ..text import phrases as phrases_mod
 
     options = phrases_mod.PhraseOptions(threshold, min_count, delimiter, scoring, max_pairs, lowercase)
     started = time.perf_counter()
     out = sys.stdout.buffer
-    counts, found = phrases_mod.run(list(corpus) or ["-"], out, options, warn=None if quiet else warn)
+    log = None if quiet else warn
+    if cluster:
+        counts, found = _phrases_on_cluster(list(corpus) or ["-"], out, options, cluster, log)
+    else:
+        counts, found = phrases_mod.run(list(corpus) or ["-"], out, options, warn=log)
     out.flush()
     if save_phrases:
         with open_output(save_phrases, "wb") as handle:
@@ -139,6 +147,15 @@ def phrases(corpus, threshold, min_count, delimiter, scoring, max_pairs, save_ph
     if not quiet:
         warn(f"joined {len(found.keys)} distinct pairs; {counts.n_tokens} tokens "
              f"({time.perf_counter() - started:.1f}s)")
+
+
+def _phrases_on_cluster(paths, out, options, address, log):
+    """`w2v phrases` on the workers of the cluster at `address`: (Counts, Phrases)."""
+    from ..distributed import connect, phrases as cluster_phrases
+
+    options.check()
+    with connect.connect(address, log) as client:
+        return cluster_phrases.run(client, paths, out, options, log)
 
 
 COMMANDS = [vocab, phrases]

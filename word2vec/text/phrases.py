@@ -208,12 +208,15 @@ def count(handle, path, options, warn=None, chunk_bytes=_CHUNK):
     return count_files([(handle, path)], options, warn, chunk_bytes)
 
 
-def count_files(sources, options, warn=None, chunk_bytes=_CHUNK):
-    """`count` over several (handle, path) sources in turn; a pair never spans two files."""
+def count_files(sources, options, warn=None, chunk_bytes=_CHUNK, table=None):
+    """`count` over several (handle, path) sources in turn; a pair never spans two files.
+
+    `table`, an empty PairTable, receives the pairs (its floor and `pruned` then tell what pruning did).
+    """
     index = defaultdict()
     index.default_factory = index.__len__  # a new word gets the next free id
     word_counts = np.zeros(0, np.int64)
-    table = PairTable(options.max_pairs, warn)
+    table = table if table is not None else PairTable(options.max_pairs, warn)
     n_tokens = 0
     for handle, path in sources:
         last = -1
