@@ -53,7 +53,8 @@ def _start_replicas(client, paths, config, vocab, run_id, log):
     urls = blocks_mod.expand(paths)
     parts = blocks_mod.read_blocks(urls, blocks_mod.block_bytes_for(client, urls))
     workers = connect.workers(client)
-    words = client.scatter([vocab.words], broadcast=True)[0]  # one future: a bare list scatters word by word
+    # one future (a bare list scatters word by word); no broadcast=True, which hangs with 8 workers
+    words = client.scatter([vocab.words], hash=False)[0]
     encoded = [client.compute(delayed(replica.encode_block, pure=False)(
         part, run_id, words, config.corpus.lowercase, config.corpus.max_sentence_length),
         workers=[workers[i % len(workers)][0]]) for i, part in enumerate(parts)]
@@ -91,9 +92,8 @@ class Driver:
         """One synchronous round; (tallies (3,), bytes sent, compute seconds, sync seconds)."""
         alphas = (self.alpha(epoch, index / self.rounds), self.alpha(epoch, (index + 1) / self.rounds))
         started = time.perf_counter()
-        update = self.client.scatter(self.update, broadcast=True) if self.update is not None else None
-        futures = [self.client.submit(replica.train_round, self.run_id, update, epoch, index, self.rounds, alphas,
-                                      workers=[address], pure=False) for address, _ in self.shares]
+        futures = [self.client.submit(replica.train_round, self.run_id, self._send(address), epoch, index,
+                                      self.rounds, alphas, workers=[address], pure=False) for address, _ in self.shares]
         results = self.client.gather(futures)
         computed = time.perf_counter()
         self.update = tuple(average([result[0][m] for result in results]) for m in (0, 1))
@@ -103,6 +103,13 @@ class Driver:
         sent += len(self.shares) * sum(rows.nbytes + deltas.nbytes for rows, deltas in self.update)
         tallies = np.sum([result[1] for result in results], axis=0)
         return tallies, sent, computed - started, time.perf_counter() - computed
+
+    def _send(self, address):
+        """The last merged update, placed on the worker at `address` (scatter's broadcast=True hangs with 8
+        workers: the scheduler's replication and its memory manager undo each other)."""
+        if self.update is None:
+            return None
+        return self.client.scatter([self.update], workers=[address], hash=False)[0]
 
     def train_epoch(self, epoch, bar):
         started, tallies, sent, compute, sync = time.perf_counter(), np.zeros(3), 0, 0.0, 0.0
