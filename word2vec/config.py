@@ -77,7 +77,7 @@ class TrainConfig:
                                     minimum=0.0, maximum=365 * 86400.0)
     alpha_schedule: str = _spec("sawtooth", "learning-rate schedule: sawtooth (each epoch falls half its share, as "
                                 "gensim's corpus_file with 2 workers) or linear", choices=("sawtooth", "linear"))
-    sync_words: int = _spec(1_000_000, "with --cluster: words each worker trains between two syncs",
+    sync_words: int = _spec(500_000, "with --cluster: words trained between two syncs, over all workers together",
                             minimum=10_000, maximum=10**9)
 
 
