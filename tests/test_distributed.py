@@ -222,7 +222,7 @@ def test_cluster_training_refuses_what_it_cannot_do_in_one_line(scheduler, tmp_p
     assert not (tmp_path / "m").exists()
 
 
-def test_merge_adds_up_each_rows_deltas_over_the_workers_that_sent_it():
+def test_merge_adds_up_the_deltas_of_a_row_two_workers_touched():
     from word2vec.distributed.rounds import merge
 
     a = (np.array([3, 1], np.int32), np.array([[1.0, 1.0], [2.0, 2.0]], np.float32))
@@ -232,6 +232,16 @@ def test_merge_adds_up_each_rows_deltas_over_the_workers_that_sent_it():
     np.testing.assert_allclose(deltas, [[6.0, 2.0], [1.0, 1.0], [3.0, 3.0]])
     empty = (np.zeros(0, np.int32), np.zeros((0, 2), np.float32))
     assert [len(part) for part in merge([empty, empty])] == [0, 0]
+
+
+def test_merge_moves_a_row_at_most_twice_its_mean_delta():
+    from word2vec.distributed.rounds import merge
+
+    parts = [(np.array([0, 1], np.int32), np.array([[3.0], [1.0]], np.float32)) for _ in range(3)]
+    parts.append((np.array([0], np.int32), np.array([[7.0]], np.float32)))
+    rows, deltas = merge(parts)
+    assert rows.tolist() == [0, 1]
+    np.testing.assert_allclose(deltas, [[2 * 16.0 / 4], [2 * 3.0 / 3]])  # 2 × the mean of 4 and of 3 workers
 
 
 PHRASED = MIXED + ("new york is big\nin new york now\nnew  york\tnew york\n" * 6).encode() + b"york new\n"

@@ -3,14 +3,14 @@
 A round is `train.sync_words` words over all workers: each trains its share of them (its share
 of the epoch, cut into the same number of rounds on every worker), then sends the rows it
 changed as (row ids, deltas). The driver adds up each row's deltas, as the updates of a local
-run's Hogwild threads add up, and every replica, the driver's own included, applies the sum.
+run's Hogwild threads add up, capped at twice their mean (see `merge`), and every replica, the
+driver's own included, applies the result.
 
 Averaging instead (Spark's fix for the divergence of SPARK-24666) divides the learning rate of
 every row that k workers touch by k: on the text8 prefix with 2 workers it cost 3 to 4 analogy
-points and 0.1 of WS-353 and MEN, and with 8 workers it learned almost nothing. Sums stay stable
-because a round is counted over the whole cluster: the replicas never drift further apart than
-sync_words words, however many workers there are (rounds of 1M words per worker, 8M in all,
-diverged with 8 workers). scripts/bench_cluster.py measures it.
+points and 0.1 of WS-353 and MEN. Uncapped sums diverged with 8 workers. A round is counted over
+the whole cluster so that the replicas drift apart by the same number of words however many
+workers there are. scripts/bench_cluster.py measures all of it.
 """
 
 import math
@@ -30,16 +30,28 @@ from . import vocab as cluster_vocab
 
 
 
-def merge(parts):
-    """The merged update of one matrix: (unique rows int32, the sum of each row's deltas over the workers).
+MAX_SUMMED = 2  # a row moves at most this many times its mean delta: the stability limit (see merge)
 
-    Each part lists a row at most once, so adding the parts in turn into the union of their rows
-    sums them without sorting the deltas (ten times faster than a sort and a reduceat).
+
+def merge(parts):
+    """The merged update of one matrix: (unique rows int32, deltas float32), each row's deltas added up
+    over the workers that sent it, but at most MAX_SUMMED times their mean.
+
+    A row few workers touch learns as in a local run, where the threads' updates add up. A row
+    that k workers all pull to the same point in a round (a frequent word, saturated) would move
+    k times too far if summed, and x ← x + f (t − x) stays stable only for f < 2: summed deltas
+    from 8 workers diverged. Each part lists a row at most once, so adding the parts in turn into
+    the union of their rows sums them without sorting the deltas.
     """
     rows = np.unique(np.concatenate([p[0] for p in parts])).astype(np.int32)
     total = np.zeros((len(rows), parts[0][1].shape[1]), np.float32)
+    touched = np.zeros(len(rows), np.float32)
     for part_rows, deltas in parts:
-        total[np.searchsorted(rows, part_rows)] += deltas
+        where = np.searchsorted(rows, part_rows)
+        total[where] += deltas
+        touched[where] += 1.0
+    crowded = touched > MAX_SUMMED
+    total[crowded] *= (MAX_SUMMED / touched[crowded])[:, None]
     return rows, total
 
 
