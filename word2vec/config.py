@@ -79,7 +79,7 @@ class TrainConfig:
                                 "each epoch falling half its share in each, as gensim's corpus_file with 2 workers), "
                                 "sawtooth (the same fall over the corpus in order) or linear",
                                 choices=("halves", "sawtooth", "linear"))
-    sync_words: int = _spec(1_000_000, "with --cluster: words each worker trains between two syncs",
+    sync_words: int = _spec(500_000, "with --cluster: words trained between two syncs, over all workers together",
                             minimum=10_000, maximum=10**9)
     continue_merge: str = _spec("average", "with --init: a word both texts hold ends as the average of its old vector "
                                 "and the run's, by the occurrences each has seen (average), or as the run leaves "

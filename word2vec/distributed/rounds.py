@@ -1,11 +1,12 @@
-"""The driver of a cluster run: count, build the shards on the workers, train in synchronous rounds of averaged
+"""The driver of a cluster run: count, build the shards on the workers, train in synchronous rounds of summed
 deltas, checkpoint, save.
 
-The corpus blocks are dealt into one shard per worker (see `replica`). Each round every shard
-trains `train.sync_words` words (its share of the epoch, cut into the same number of rounds on
-every shard), then sends the rows it changed as (row ids, deltas). The driver averages each row
-over the shards that touched it (summed deltas diverge, as SPARK-24666 found) and every replica,
-the driver's own included, applies that update. A lost worker's shards move (see `faults`).
+The corpus blocks are dealt into one shard per worker (see `replica`). A round is
+`train.sync_words` words over the whole cluster: every shard trains its share of them (its share
+of the epoch, cut into the same number of rounds on every shard), then sends the rows it
+changed as (row ids, deltas). The driver adds up each row's deltas, capped (see `deltas`), and
+every replica, the driver's own included, applies that update. A lost worker's shards move (see
+`faults`). scripts/bench_cluster.py measures it all.
 """
 
 import contextlib
@@ -23,35 +24,8 @@ from ..text import vocab as vocab_mod
 from ..training import checkpoint, continuation, interrupts, loop, subword_model
 from . import blocks as blocks_mod
 from . import checkpoints, connect, faults, replica
+from .deltas import merge
 from . import vocab as cluster_vocab
-
-MIN_BLOCK_BYTES = 4096
-
-
-def average(parts):
-    """The merged update of one matrix: (unique rows int32, mean delta of each over the shards that sent it)."""
-    rows = np.concatenate([p[0] for p in parts])
-    if not len(rows):
-        return rows, np.concatenate([p[1] for p in parts])
-    deltas = np.concatenate([p[1] for p in parts])
-    order = np.argsort(rows, kind="stable")
-    rows, deltas = rows[order], deltas[order]
-    starts = np.flatnonzero(np.r_[True, rows[1:] != rows[:-1]])
-    sums = np.add.reduceat(deltas, starts, axis=0)
-    touched = np.diff(np.r_[starts, len(rows)]).astype(np.float32)
-    return rows[starts], (sums / touched[:, None]).astype(np.float32)
-
-
-def _block_bytes(urls, n_workers):
-    """Blocks small enough that every worker gets a few, at most BLOCK_BYTES."""
-    import fsspec
-
-    total = 0
-    for url in urls:
-        fs, path = fsspec.core.url_to_fs(url)
-        total += fs.size(path)
-    return int(min(blocks_mod.BLOCK_BYTES, max(MIN_BLOCK_BYTES, total // (4 * n_workers) + 1)))
-
 
 def _vocabulary(client, paths, config, vocab, log):
     if vocab is not None:
@@ -77,7 +51,7 @@ def make_shards(client, paths, config, layout=None):
         firsts = np.cumsum([0] + threads)
         rngs = [np.stack([loop.thread_seed(config.train.seed, int(firsts[i]) + t) for t in range(n)])
                 for i, n in enumerate(threads)]
-        layout = _block_bytes(urls, len(workers)), threads, rngs
+        layout = blocks_mod.block_bytes_for(client, urls), threads, rngs
     block_bytes, threads, rngs = layout
     parts = blocks_mod.read_blocks(urls, block_bytes)
     n = len(threads)
@@ -115,20 +89,24 @@ class Driver:
         self.total_words = sum(words)
         if not self.total_words:
             raise DataError("no token of the corpus is in the vocabulary")
-        self.rounds = max(1, math.ceil(max(words) / self.config.train.sync_words))
+        # a round is sync_words over the whole cluster, so replicas drift apart by as many words however many there are
+        self.rounds = max(1, math.ceil(self.total_words / self.config.train.sync_words))
         self.workers = len(self.placement.replicas)
         return summaries
 
-    def alpha(self, progress):
+    def alpha(self, epoch, done):
+        """The learning rate `done` (0..1) of the way through `epoch`. The shards train side by side, as the
+        halves of a local run do, so sawtooth and halves both fall half the epoch's share in an epoch."""
         cfg = self.config.train
+        share = 1.0 if cfg.alpha_schedule == "linear" else 0.5
+        progress = (epoch + share * done) / cfg.epochs
         return cfg.alpha - (cfg.alpha - cfg.min_alpha) * min(progress, 1.0)
 
     def run_round(self):
         """One synchronous round of every shard, merged; its record goes to `round_log`."""
-        epoch, index, epochs = self.epoch, self.round, self.config.train.epochs
+        epoch, index = self.epoch, self.round
         self.run.position = (epoch, index)
-        alphas = (self.alpha((epoch + index / self.rounds) / epochs),
-                  self.alpha((epoch + (index + 1) / self.rounds) / epochs))
+        alphas = (self.alpha(epoch, index / self.rounds), self.alpha(epoch, (index + 1) / self.rounds))
         started = time.perf_counter()
         seq = self.applied
 
@@ -150,8 +128,8 @@ class Driver:
         self.round += 1
 
     def _merge(self, results):
-        """Average the shards' deltas into `update`, apply it here; (bytes sent, (rows of w_in, rows of w_out))."""
-        update = tuple(average([result[0][m] for result in results]) for m in (0, 1))
+        """Merge the shards' deltas into `update` (see `merge`), apply it here; (bytes sent, (rows of w_in, rows of w_out))."""
+        update = tuple(merge([result[0][m] for result in results]) for m in (0, 1))
         for weights, (rows, deltas) in zip((self.w_in, self.w_out), update):
             weights[rows] += deltas
         placement = self.placement
