@@ -247,7 +247,7 @@ def resume(output, paths, address, reporter=None, hooks=None):
 
 def _run(driver, output, paths, block_bytes, hooks, guard, started, resumed=None):
     """Build the shards, train (checkpointing), save the model and drop the checkpoint; (word vectors, metrics)."""
-    reporter, config, client = driver.reporter, driver.config, driver.client
+    reporter, client = driver.reporter, driver.client
     driver.on_round = hooks.on_round
     with faults.Watch(client) as watch:
         driver.placement.watch = watch
