@@ -16,7 +16,7 @@ from word2vec.errors import Interrupted  # noqa: E402
 from word2vec.training import checkpoint, loop  # noqa: E402
 
 SETTINGS = {"model.vector_size": 16, "train.epochs": 3, "vocab.min_count": 1, "vocab.sample": 0,
-            "train.sync_words": 10000, "train.checkpoint_every": 0}  # 2 shards of about 18k words: 2 or 3 rounds
+            "train.sync_words": 20000, "train.checkpoint_every": 0}  # 36k words: 2 rounds, a 10k-word job a shard
 QUIET = loop.Reporter(log=lambda message: None)
 
 
@@ -124,7 +124,7 @@ def test_resume_refuses_another_corpus_and_a_local_checkpoint(scheduler, corpus,
 def test_metrics_record_every_round_its_bytes_and_its_compute_and_sync_time(unbroken):
     _, metrics = unbroken
     n, dim = metrics["workers"], SETTINGS["model.vector_size"]
-    assert (n, metrics["shards"], metrics["sync_words"], metrics["lost_workers"]) == (2, 2, 10000, [])
+    assert (n, metrics["shards"], metrics["sync_words"], metrics["lost_workers"]) == (2, 2, 20000, [])
     log = metrics["round_log"]
     assert len(log) == sum(epoch["rounds"] for epoch in metrics["epochs"]) == 3 * metrics["epochs"][0]["rounds"]
     for entry in log:
@@ -146,14 +146,16 @@ def test_init_continues_a_model_on_new_text_on_a_cluster(scheduler, unbroken, wr
     model, _ = unbroken
     rng = np.random.default_rng(5)
     new_topic = [f"t4w{i}" for i in range(6)]
-    more = write_corpus("".join(" ".join(rng.choice(new_topic, 12)) + "\n" for _ in range(1500)))
+    # 36k words: 2 rounds an epoch of a 10k-word job a shard (a round of 2 workers that all share 6 rows learns
+    # less than a local run: 3 epochs)
+    more = write_corpus("".join(" ".join(rng.choice(new_topic, 12)) + "\n" for _ in range(3000)))
     output = tmp_path / "more"
     result = CliRunner().invoke(cli, ["train", str(more), "--init", str(model), "-o", str(output), "--cluster",
-                                      scheduler, "--epochs", "2"])
+                                      scheduler, "--epochs", "3"])
     assert result.exit_code == 0, result.output
     assert "vocabulary: 32 words, 6 new" in result.output
     grown = api.load_model(str(output))
-    assert len(grown.wv.words) == 38 and grown.metrics["epochs"][-1]["words"] == 18000
+    assert len(grown.wv.words) == 38 and grown.metrics["epochs"][-1]["words"] == 36000
     old = api.load_model(str(model))
     assert np.array_equal(grown["t0w1"], old["t0w1"])  # words absent from the new text keep their vectors
     assert {word for word, _ in grown.most_similar("t4w0", topn=4)} <= set(new_topic)
