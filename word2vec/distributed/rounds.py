@@ -32,11 +32,10 @@ from . import checkpoints, connect, faults, replica
 from .deltas import merge
 from . import vocab as cluster_vocab
 
-def _vocabulary(client, paths, config, vocab, log, meanwhile):
+def _vocabulary(client, paths, config, vocab, log):
     if vocab is not None:
-        meanwhile()
         return vocab
-    words, counts, table = _count(client, paths, config, meanwhile)
+    words, counts, table = _count(client, paths, config)
     note = cluster_vocab.pruning_note(table)
     if note:
         log(note)
@@ -44,11 +43,19 @@ def _vocabulary(client, paths, config, vocab, log, meanwhile):
     return vocab
 
 
-def _count(client, paths, config, meanwhile=None):
+def _count(client, paths, config):
     """`cluster_vocab.count_words` in the blocks of the shards: every worker counts a share at once."""
     block_bytes = blocks_mod.block_bytes_for(client, blocks_mod.expand(paths))
-    return cluster_vocab.count_words(client, paths, config.corpus.lowercase, block_bytes=block_bytes,
-                                     meanwhile=meanwhile)
+    return cluster_vocab.count_words(client, paths, config.corpus.lowercase, block_bytes=block_bytes)
+
+
+def _send_words(client, vocab, config):
+    """The vocabulary's words sent to a worker (`faults.Scattered`), then the kernel loaded on every worker
+    while the driver cuts the shards (`replica.warm_up`: keep its futures, a dropped one is cancelled). In
+    this order, as a worker loading the kernel answers a transfer only once it is done."""
+    words = faults.Scattered(client, replica.join_words(vocab.words), lambda: None)
+    words.get()
+    return words, replica.warm_up(client, config)
 
 
 def make_shards(client, paths, config, layout=None):
@@ -75,11 +82,10 @@ def make_shards(client, paths, config, layout=None):
 class Driver:
     """The driver's copy of the weights, the shards and the round loop."""
 
-    def __init__(self, client, vocab, config, shards, reporter, weights, seeded):
+    def __init__(self, client, vocab, config, shards, reporter, weights, seeded, words):
         self.client, self.vocab, self.config, self.shards, self.reporter = client, vocab, config, shards, reporter
         self.w_in, self.w_out = weights
         self.seeded = seeded  # replicas may draw the starting weights themselves, as the driver did
-        words = faults.Scattered(client, list(vocab.words), lambda: None)  # to every worker
         self.run = faults.Run(uuid.uuid4().hex, vocab, config, words)
         self.placement = faults.Placement(client, self.run, shards, self.weights, reporter.log)
         self.applied, self.sent = 0, 0  # rounds merged and sent so far: round k's merged update is number k
@@ -278,12 +284,12 @@ def train(paths, config, output, address, reporter=None, vocab=None, hooks=None,
     loop._check_inputs(paths, config, output, hooks, inputs)
     with interrupts.SignalGuard() as guard, modeldir.locked(output, reporter.log), \
             connect.connect(address, reporter.log) as client:
-        started, warming = time.perf_counter(), []  # the kernel loads on the workers while they count (kept:
-        warm = lambda: warming.extend(replica.warm_up(client, config))  # noqa: E731  a dropped future's task stops)
-        vocab = _vocabulary(client, paths, config, vocab, reporter.log, warm)
+        started = time.perf_counter()
+        vocab = _vocabulary(client, paths, config, vocab, reporter.log)
+        sent, warming = _send_words(client, vocab, config)
         shards, block_bytes = make_shards(client, paths, config)
         weights = replica.initial_weights(vocab, config)
-        driver = Driver(client, vocab, config, shards, reporter, weights, seeded=True)
+        driver = Driver(client, vocab, config, shards, reporter, weights, seeded=True, words=sent)
         vectors, metrics = _run(driver, output, paths, block_bytes, hooks, guard, started)
     return _evaluate(driver, vectors, metrics, output, hooks)
 
@@ -297,15 +303,16 @@ def continue_training(paths, config, output, address, start, reporter=None, hook
     loop._check_inputs(paths, config, output, hooks, inputs)
     with interrupts.SignalGuard() as guard, modeldir.locked(output, reporter.log), \
             connect.connect(address, reporter.log) as client:
-        started, warming = time.perf_counter(), []  # kept: a future dropped cancels its task
-        words, counts, table = _count(client, paths, config, lambda: warming.extend(replica.warm_up(client, config)))
+        started = time.perf_counter()
+        words, counts, table = _count(client, paths, config)
         if cluster_vocab.pruning_note(table):
             reporter.log(cluster_vocab.pruning_note(table))
         vocab, _, moved = vocab_mod.extend(start.vocab, words, counts, config.vocab.min_count)
         reporter.log(f"vocabulary: {len(start.vocab)} words, {len(vocab) - len(start.vocab)} new")
+        sent, warming = _send_words(client, vocab, config)
         shards, block_bytes = make_shards(client, paths, config)
         weights = continuation.grow_weights(start, moved, len(vocab), config)
-        driver = Driver(client, vocab, config, shards, reporter, weights, seeded=False)
+        driver = Driver(client, vocab, config, shards, reporter, weights, seeded=False, words=sent)
         vectors, metrics = _run(driver, output, paths, block_bytes, hooks, guard, started)
     return _evaluate(driver, vectors, metrics, output, hooks)
 
@@ -321,10 +328,11 @@ def resume(output, paths, address, reporter=None, hooks=None):
         loop._check_inputs(paths, config, output, hooks, ())
         vocab = vocab_mod.Vocab(meta["words"], arrays["counts"])
         with connect.connect(address, reporter.log) as client:
-            started, warming = time.perf_counter(), replica.warm_up(client, config)  # kept: dropped, it stops
+            started = time.perf_counter()
+            sent, warming = _send_words(client, vocab, config)
             shards, block_bytes = make_shards(client, paths, config, checkpoints.layout(arrays, meta))
             weights = checkpoints.pending(arrays)[1]  # the replicas start from the weights before the last merge
-            driver = Driver(client, vocab, config, shards, reporter, weights, seeded=False)
+            driver = Driver(client, vocab, config, shards, reporter, weights, seeded=False, words=sent)
             vectors, metrics = _run(driver, output, paths, block_bytes, hooks, guard, started, (arrays, meta))
     return _evaluate(driver, vectors, metrics, output, hooks)
 

@@ -55,10 +55,8 @@ def prune(table, max_words):
     return table
 
 
-def count_words(client, paths, lowercase=False, max_words=MAX_TABLE_WORDS, block_bytes=blocks_mod.BLOCK_BYTES,
-                meanwhile=None):
-    """Count the words of `paths` (URLs, globs) on the cluster of `client`; `meanwhile()` is called once the
-    counting tasks are sent (what it sends then queues behind them).
+def count_words(client, paths, lowercase=False, max_words=MAX_TABLE_WORDS, block_bytes=blocks_mod.BLOCK_BYTES):
+    """Count the words of `paths` (URLs, globs) on the cluster of `client`.
 
     Returns
     -------
@@ -71,10 +69,7 @@ def count_words(client, paths, lowercase=False, max_words=MAX_TABLE_WORDS, block
     level = [delayed(count_block, pure=True)(part, lowercase, max_words) for part in parts]
     while len(level) > 1:
         level = [delayed(merge, pure=True)(level[i: i + FAN_IN], max_words) for i in range(0, len(level), FAN_IN)]
-    counting = client.compute(level[0])
-    if meanwhile is not None:
-        meanwhile()
-    table = counting.result()
+    table = client.compute(level[0]).result()
     words = list(table.counts)
     return words, np.fromiter((table.counts[w] for w in words), np.int64, len(words)), table
 
