@@ -275,7 +275,8 @@ def _replica(run_id):
 
 
 def start(run_id, words, counts, config, weights=None, applied=0):
-    """Build this worker's replica of run `run_id`: seeded weights, or `weights` holding `applied` updates.
+    """Build this worker's replica of run `run_id` (its vocabulary: `words` from `join_words`, `counts`):
+    seeded weights, or `weights` holding `applied` updates.
 
     A replica already here is kept if it is current (it holds at least the update before
     `applied`, which the next round brings), with its shards.
