@@ -110,3 +110,31 @@ def test_a_replica_applies_each_merged_update_once(topic_corpus):
     np.testing.assert_array_equal(built.work[0], built.base[0])
     with pytest.raises(replica.MissingReplica, match="holds 1 updates and was sent update 3"):
         built.apply(update, 3)  # it missed one: treated as lost
+
+
+def test_a_replica_trains_from_its_pending_deltas_and_from_before_the_last_update(topic_corpus):
+    """sync_lag 1: a shard trains from the merged weights plus its own deltas not merged yet, exactly as from
+    weights that hold them; a shard moved to a replica one update ahead trains from before that update."""
+    config = config_mod.Config().with_overrides({"model.vector_size": 8, "vocab.sample": 0, "train.sync_lag": 1})
+    text = open(topic_corpus[0]).read()[:8000]
+    rows = np.array([0, 2, 5], np.int32)
+    mine = tuple((rows, np.full((3, 8), 0.01 * (m + 1), np.float32)) for m in (0, 1))
+    holding, pending = a_replica(config, text), a_replica(config, text)
+    holding.apply(mine, 1)  # weights holding the deltas, as update 1
+    pending.shards[0].pending = [(1, mine)]  # the same deltas, sent but not merged
+    start = [w.copy() for w in pending.base]
+    expected = holding.train(0, RNGS, 0, 0, 2, (0.05, 0.04), seq=2)
+    got = pending.train(0, RNGS, 0, 0, 2, (0.05, 0.04), seq=2)
+    for (rows_a, deltas_a), (rows_b, deltas_b) in zip(expected[0], got[0]):
+        assert np.array_equal(rows_a, rows_b) and np.array_equal(deltas_a, deltas_b)
+    assert all(np.array_equal(w, s) for w, s in zip(pending.base, start))  # its base is left as it was
+    assert all(np.array_equal(w, b) for w, b in zip(pending.work, pending.base))
+    assert [s for s, _ in pending.shards[0].pending] == [1, 2]
+
+    behind, ahead = a_replica(config, text), a_replica(config, text)
+    ahead.apply(mine, 1)
+    expected = behind.train(0, RNGS, 0, 0, 2, (0.05, 0.04), seq=1, base_seq=0)
+    got = ahead.train(0, RNGS, 0, 0, 2, (0.05, 0.04), seq=1, base_seq=0)  # rolls update 1 back for the round
+    for (rows_a, deltas_a), (rows_b, deltas_b) in zip(expected[0], got[0]):
+        assert np.array_equal(rows_a, rows_b) and np.array_equal(deltas_a, deltas_b)
+    assert np.array_equal(ahead.base[0][rows], behind.base[0][rows] + mine[0][1])

@@ -174,7 +174,7 @@ DEMO_CONFIG = str(__import__("pathlib").Path(__file__).resolve().parents[1] / "c
 
 
 @pytest.mark.parametrize("arch,loss,extra", [
-    ("skipgram", "neg", ["--set", "train.sync_words=50000"]),
+    ("skipgram", "neg", ["--set", "train.sync_words=100000"]),
     ("cbow", "hs", ["--epochs", "2"]),
     ("skipgram", "softmax", ["--epochs", "1"]),
 ])
@@ -190,12 +190,12 @@ def test_training_on_the_cluster_saves_a_model_as_a_local_run_does(scheduler, tm
     epoch = metrics["epochs"][-1]
     assert epoch["rounds"] >= 1 and epoch["bytes_per_round"] > 0 and epoch["sync_seconds"] >= 0
     if arch == "skipgram" and loss == "neg":
-        assert epoch["rounds"] == 5  # 430k tokens, 50k words a worker a round
+        assert epoch["rounds"] == 5  # 430k tokens, 100k words a round over both workers
         total = metrics["analogy"]["sections"][-1]
         assert total["section"] == "total" and total["accuracy"] > 0.8, total
 
 
-def test_topic_words_find_their_neighbours(scheduler, tmp_path, write_corpus):
+def test_topic_words_find_their_neighbours_reading_a_file_url(scheduler, tmp_path, write_corpus):
     from word2vec import api
 
     rng = np.random.default_rng(0)
@@ -203,7 +203,7 @@ def test_topic_words_find_their_neighbours(scheduler, tmp_path, write_corpus):
     lines = [" ".join(rng.choice(topics[rng.integers(4)], 12)) for _ in range(3000)]
     path = write_corpus("\n".join(lines) + "\n")
     output = tmp_path / "model"
-    result = run(["train", str(path), "-o", str(output), "--cluster", scheduler, "--dim", "20",
+    result = run(["train", f"file://{path}", "-o", str(output), "--cluster", scheduler, "--dim", "20",
                   "--epochs", "3", "--min-count", "1", "--sample", "0", "--set", "train.sync_words=10000"])
     assert result.exit_code == 0, result.output
     model = api.load_model(str(output))
@@ -219,14 +219,26 @@ def test_resume_on_a_cluster_without_a_checkpoint_is_one_line(scheduler, tmp_pat
     assert not (tmp_path / "m").exists()
 
 
-def test_average_takes_the_mean_over_the_workers_that_touched_a_row():
-    from word2vec.distributed.rounds import average
+def test_merge_adds_up_the_deltas_of_a_row_two_workers_touched():
+    from word2vec.distributed.deltas import merge
 
     a = (np.array([3, 1], np.int32), np.array([[1.0, 1.0], [2.0, 2.0]], np.float32))
     b = (np.array([1, 5], np.int32), np.array([[4.0, 0.0], [3.0, 3.0]], np.float32))
-    rows, deltas = average([a, b])
-    assert rows.tolist() == [1, 3, 5]
-    np.testing.assert_allclose(deltas, [[3.0, 1.0], [1.0, 1.0], [3.0, 3.0]])
+    rows, deltas = merge([a, b])
+    assert rows.tolist() == [1, 3, 5] and deltas.dtype == np.float32
+    np.testing.assert_allclose(deltas, [[6.0, 2.0], [1.0, 1.0], [3.0, 3.0]])
+    empty = (np.zeros(0, np.int32), np.zeros((0, 2), np.float32))
+    assert [len(part) for part in merge([empty, empty])] == [0, 0]
+
+
+def test_merge_moves_a_row_at_most_twice_its_mean_delta():
+    from word2vec.distributed.deltas import merge
+
+    parts = [(np.array([0, 1], np.int32), np.array([[3.0], [1.0]], np.float32)) for _ in range(3)]
+    parts.append((np.array([0], np.int32), np.array([[7.0]], np.float32)))
+    rows, deltas = merge(parts)
+    assert rows.tolist() == [0, 1]
+    np.testing.assert_allclose(deltas, [[2 * 16.0 / 4], [2 * 3.0 / 3]])  # 2 × the mean of 4 and of 3 workers
 
 
 PHRASED = MIXED + ("new york is big\nin new york now\nnew  york\tnew york\n" * 6).encode() + b"york new\n"

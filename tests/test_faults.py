@@ -21,7 +21,7 @@ def nearest(vectors, words, word, topn=5):
 
 
 CONFIG = ["model.vector_size=20", "train.epochs=2", "vocab.min_count=1", "vocab.sample=0",
-          "train.sync_words=10000", "train.checkpoint_every=0"]
+          "train.sync_words=10000", "train.checkpoint_every=0", "train.sync_lag=0"]
 
 
 def test_killed_worker_processes_lose_nothing(topic_corpus, tmp_path, capsys):
@@ -65,6 +65,36 @@ def test_killed_worker_processes_lose_nothing(topic_corpus, tmp_path, capsys):
     assert "its round is run again" in stderr and " is idle: shard " in stderr
     assert np.array_equal(vectors, unbroken)
     assert [epoch["words"] for epoch in metrics["epochs"]] == [epoch["words"] for epoch in reference["epochs"]]
+    assert [epoch["loss"] for epoch in metrics["epochs"]] == [epoch["loss"] for epoch in reference["epochs"]]
+    for topic in topics:
+        assert set(nearest(vectors, vocab.words, topic[0])) <= set(topic)
+
+
+def test_a_worker_killed_with_a_round_sent_ahead_loses_nothing(topic_corpus, tmp_path, capsys):
+    """sync_lag 1: kill the worker of shard 1 once round 2 is sent ahead, while round 1 runs. Both its rounds
+    run again elsewhere, round 1 from the driver's weights, round 2 from the weights before the last merge
+    plus the shard's own deltas of round 1: the same weights, to the bit, as a run that lost nothing."""
+    corpus, topics = topic_corpus
+    config = config_mod.resolve(None, CONFIG[:-1] + ["train.sync_lag=1", "train.sync_words=30000"])
+    killed = []
+
+    def kill(driver, epoch, index):
+        if (epoch, index) == (0, 1):
+            victim = driver.shards[1].worker
+            os.kill(driver.client.run(os.getpid, workers=[victim])[victim], signal.SIGKILL)
+            killed.append(victim)
+
+    with distributed.LocalCluster(n_workers=3, threads_per_worker=1, processes=True, dashboard_address=":0",
+                                  silence_logs=50) as cluster:
+        address = cluster.scheduler_address
+        vocab, unbroken, reference = rounds.train([corpus], config, str(tmp_path / "unbroken"), address)
+        capsys.readouterr()
+        _, vectors, metrics = rounds.train([corpus], config, str(tmp_path / "killed"), address,
+                                           hooks=loop.Hooks(on_round=kill))
+    assert reference["epochs"][0]["rounds"] == 2 and len(killed) == 1
+    assert [(loss["worker"], loss["epoch"], loss["round"]) for loss in metrics["lost_workers"]] == [(killed[0], 1, 1)]
+    assert f"lost worker {killed[0]} in epoch 1, round 1" in capsys.readouterr().err
+    assert np.array_equal(vectors, unbroken)
     assert [epoch["loss"] for epoch in metrics["epochs"]] == [epoch["loss"] for epoch in reference["epochs"]]
     for topic in topics:
         assert set(nearest(vectors, vocab.words, topic[0])) <= set(topic)

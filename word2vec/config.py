@@ -79,8 +79,11 @@ class TrainConfig:
                                 "each epoch falling half its share in each, as gensim's corpus_file with 2 workers), "
                                 "sawtooth (the same fall over the corpus in order) or linear",
                                 choices=("halves", "sawtooth", "linear"))
-    sync_words: int = _spec(1_000_000, "with --cluster: words each worker trains between two syncs",
+    sync_words: int = _spec(500_000, "with --cluster: words trained between two syncs, over all workers together",
                             minimum=10_000, maximum=10**9)
+    sync_lag: int = _spec(0, "with --cluster: rounds a worker trains before the merge of a round reaches it; "
+                          "0 waits for every merge, 1 overlaps a round's sync with the next round's compute",
+                          minimum=0, maximum=1)
     continue_merge: str = _spec("average", "with --init: a word both texts hold ends as the average of its old vector "
                                 "and the run's, by the occurrences each has seen (average), or as the run leaves "
                                 "it (none, as gensim)", choices=("average", "none"))

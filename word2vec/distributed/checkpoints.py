@@ -5,6 +5,10 @@ The driver holds everything a resumed run needs: the merged weights, every shard
 (epoch, and in `job` the round). Under "cluster" the meta adds the shards' thread counts and
 block size, so that a resumed run cuts the corpus into the same shards whatever its workers,
 and the rounds and lost workers recorded so far. The digest covers every shard's encoded ids.
+In mid-epoch with train.sync_lag 1 the next round trains from the weights before the last
+merge plus each shard's own deltas of the last round: `pending_*` hold those deltas (shard
+after shard, `pending_sizes` rows each) and `before_in`/`before_out` the merged rows as they
+were, so that the resumed run goes on exactly as the unbroken one.
 """
 
 import hashlib
@@ -14,6 +18,7 @@ import numpy as np
 
 from ..errors import DataError
 from ..training import checkpoint
+from .deltas import merge
 
 _LOGS = ("round_log", "lost_workers")
 
@@ -33,12 +38,44 @@ def save(folder, driver, paths, block_bytes, corpus_digest):
     arrays = {"w_in": driver.w_in, "w_out": driver.w_out, "tallies": driver.tallies,
               "rngs": np.concatenate([shard.rngs for shard in driver.shards]),
               "counts": np.asarray(driver.vocab.counts, dtype=np.int64)}
+    if driver.lag and driver.round and driver.last_deltas is not None:
+        arrays.update(_pending_arrays(driver.last_deltas, driver.previous))
     meta = {"config": driver.config.to_dict(), "words": list(driver.vocab.words), "paths": absolute(paths),
             "digest": corpus_digest, "epoch": driver.epoch, "job": driver.round,
             "epoch_seconds": driver.epoch_seconds, "metrics": driver.metrics, "threads": len(arrays["rngs"]),
             "cluster": {"shards": [shard.threads for shard in driver.shards], "block_bytes": block_bytes,
                         "round_log": driver.round_log, "lost_workers": driver.placement.losses}}
     return checkpoint.save_checkpoint(folder, arrays, meta)
+
+
+def _pending_arrays(deltas, previous):
+    """The shards' deltas of the last round and the merged rows before it, as arrays (see the module's doc)."""
+    arrays = {"pending_sizes": np.array([[len(d[0][0]), len(d[1][0])] for d in deltas], dtype=np.int64),
+              "before_in": previous[0], "before_out": previous[1]}
+    for m, name in enumerate(("in", "out")):
+        arrays[f"pending_rows_{name}"] = np.concatenate([d[m][0] for d in deltas]).astype(np.int32)
+        arrays[f"pending_{name}"] = np.concatenate([d[m][1] for d in deltas]).astype(np.float32)
+    return arrays
+
+
+def pending(arrays):
+    """([shard's deltas of the last round], the weights before that round's merge (w_in, w_out)), or
+    (None, the weights) for a checkpoint without them. A damaged part is a DataError."""
+    weights = (arrays["w_in"], arrays["w_out"])
+    if "pending_sizes" not in arrays:
+        return None, weights
+    sizes = arrays["pending_sizes"]
+    try:
+        ends = np.cumsum(sizes, axis=0)
+        parts = [[(arrays[f"pending_rows_{n}"][e - k:e], arrays[f"pending_{n}"][e - k:e])
+                  for n, k, e in zip(("in", "out"), size, end)] for size, end in zip(sizes, ends)]
+        update = [merge([part[m] for part in parts]) for m in (0, 1)]
+        before = [w.copy() for w in weights]
+        for w, (rows, _), old in zip(before, update, (arrays["before_in"], arrays["before_out"])):
+            w[rows] = old
+    except (IndexError, ValueError, KeyError) as exc:
+        raise DataError(f"corrupt checkpoint (its pending deltas: {exc})") from None
+    return parts, tuple(before)
 
 
 def load(folder):
@@ -69,6 +106,9 @@ def restore(driver, arrays, meta, corpus_digest, paths, path):
         raise DataError(f"{path}: corrupt checkpoint (round {meta['job']}, but an epoch of this corpus has "
                         f"{driver.rounds} rounds)")
     driver.epoch, driver.round, driver.epoch_seconds = meta["epoch"], meta["job"], meta["epoch_seconds"]
+    parts, _ = pending(arrays)
+    if parts is not None:  # the driver holds the weights before the last merge: merge it again, as update 1
+        driver.merge_again(parts)
     driver.tallies[:] = arrays["tallies"]
     driver.metrics = meta["metrics"]
     driver.round_log = meta["cluster"]["round_log"]

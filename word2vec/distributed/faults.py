@@ -7,7 +7,10 @@ disappears, each of its shards is placed on the live worker holding the fewest s
 blocks are read and encoded there again from the source, a worker without a replica first gets
 the driver's weights, and the round is run again for that shard. The merged update is then the
 one the lost worker would have made: with one thread per shard, the run ends with the same
-weights, to the bit, as a run without the fault.
+weights, to the bit, as a run without the fault. With train.sync_lag 1 the round sent ahead to
+the lost worker is lost too: it runs again once the round before it is merged, and the driver
+sends a moved shard its deltas of the last round and the weights before the last merge (a
+replica past them rolls its last update back for that shard's round).
 """
 
 import concurrent.futures
@@ -85,8 +88,9 @@ class Shard:
     index: int
     parts: list
     threads: int
-    rngs: np.ndarray  # uint64 (threads, 1), as of the start of the current round
+    rngs: np.ndarray  # uint64 (threads, 1), as of the start of round number `rngs_at`
     worker: str = None
+    rngs_at: int = 1  # the rounds of a run (or resumed run) are numbered from 1, as their merged updates
 
 
 class Watch:
@@ -150,6 +154,7 @@ class Placement:
         self.replicas = set()  # workers known to hold a replica of the run (a task of theirs succeeded)
         self.watch = None
         self.losses = []  # one record per lost worker, for metrics.json
+        self.moves = 0  # shards moved off lost workers so far
 
     def by_worker(self):
         """{worker: [shard indexes]}, in shard order."""
@@ -202,9 +207,11 @@ class Placement:
         `sent()` is called once every task is on its way. The shards of a worker lost on the way
         are placed elsewhere and their task made again there.
         """
-        from distributed import wait
+        return self.collect(self.send(make_task, place, sent))
 
-        pending, results, self.retries = {}, {}, 0
+    def send(self, make_task, place=False, sent=None):
+        """The first half of `run_tasks`: the tasks sent, as the `pending` that `collect` waits for."""
+        pending = {}
         placing = set(range(len(self.shards))) if place is True else set(place or ())
         for worker, indexes in self.by_worker().items():
             for group, placed in (([i for i in indexes if i not in placing], False),
@@ -213,24 +220,31 @@ class Placement:
                     self._submit(pending, make_task, worker, group, placed)
         if sent is not None:
             sent()
+        return pending
+
+    def collect(self, pending):
+        """The second half of `run_tasks`: wait for the tasks, run a lost one again; {shard index: result}."""
+        from distributed import wait
+
+        results, self.retries = {}, 0
         while pending:
             try:
                 wait(list(pending), return_when="FIRST_COMPLETED")
             except concurrent.futures.CancelledError:
                 pass  # the watch cancelled a lost worker's task: handled below
             for future in [f for f in pending if f.done()]:
-                worker, indexes, placed = pending.pop(future)
+                task = pending.pop(future)
                 try:
                     values = future.result()
                 except Exception as exc:
                     if not is_loss(exc):
                         raise
-                    self._retry(pending, make_task, (worker, indexes, placed), exc)
+                    self._retry(pending, task, exc)
                     continue
                 finally:
                     self.watch.untrack(future)
-                results.update(zip(indexes, values))
-                self.replicas.add(worker)
+                results.update(zip(task[1], values))
+                self.replicas.add(task[0])
         return results
 
     def _submit(self, pending, make_task, worker, indexes, place):
@@ -241,13 +255,13 @@ class Placement:
                 raise
             self._move(pending, make_task, worker, indexes)
             return
-        pending[future] = (worker, indexes, place)
+        pending[future] = (worker, indexes, place, make_task)
         self.watch.track(future, worker)
 
-    def _retry(self, pending, make_task, task, exc):
+    def _retry(self, pending, task, exc):
         """Run a lost task again: on its worker if that is alive and holds its replica (a task it depended on
         was lost elsewhere), else on others (see `_move`). Either way the shards start from the driver's state."""
-        worker, indexes, placed = task
+        worker, indexes, placed, make_task = task
         if worker not in self.watch.live or isinstance(exc, (replica.MissingReplica, LostWorker)):
             self._move(pending, make_task, worker, indexes)
             return
@@ -258,10 +272,16 @@ class Placement:
         self._submit(pending, make_task, worker, indexes, placed)
 
     def _move(self, pending, make_task, lost, indexes):
-        """Place shards `indexes` of the lost worker `lost` elsewhere and make their task again."""
+        """Place shards `indexes` of the lost worker `lost` elsewhere and make their task again. A shard that
+        moved already (its later round was sent to the lost worker before the loss was seen) stays where it went."""
         self.replicas.discard(lost)
+        self.moves += 1
         epoch, index = self.run.position
         for shard in indexes:
+            there = self.shards[shard].worker
+            if there != lost and there in self.watch.live and there in self.replicas:
+                self._submit(pending, make_task, there, [shard], False)
+                continue
             target = self._choose(lost)
             self.log(f"lost worker {lost} in epoch {epoch + 1}, round {index + 1}: its shard {shard} moves to "
                      f"{target}, its blocks are read again from the source and its round is run again")

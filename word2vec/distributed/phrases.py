@@ -169,7 +169,7 @@ def run(client, paths, out, options, log=None, block_bytes=None, window=None):
         log(note)
     counts = as_counts(table)
     found = phrases_mod.select(counts, options)
-    joined = client.scatter([phrase_index(counts, found)], broadcast=True)[0]
+    joined = client.scatter([phrase_index(counts, found)], hash=False)[0]  # (broadcast=True hangs with 8 workers)
     parts = [delayed(rewrite_block, pure=False)(block, url, joined, options)
              for url, block in _blocks(paths, block_bytes)]
     window = window or 2 * len(client.scheduler_info()["workers"]) or 2

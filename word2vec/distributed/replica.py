@@ -3,9 +3,11 @@
 A shard is a fixed share of the corpus blocks, encoded on the worker that holds it, with its own
 RNG states: it is the unit of work that moves to another worker when its worker is lost. A
 worker holds one replica per run (the weights as of the last merge, and a working copy) and
-one or more shards. In a round it applies the merged update of the last round, then trains each
-of its shards' share of the round with the existing kernels (`training.loop.Trainer.run_job`)
-from those same weights, and returns the rows each shard changed.
+one or more shards. In a round it applies the merged updates it was sent, then trains each of
+its shards' share of the round with the existing kernels (`training.loop.Trainer.run_job`) from
+those same weights, and returns the rows each shard changed. With train.sync_lag 1 a round
+starts before the merge of the last one is back: each shard then trains from the merged weights
+plus its own deltas not yet merged (its `pending`), and drops them once their merge arrives.
 """
 
 import threading
@@ -36,11 +38,32 @@ def initial_weights(vocab, config):
     return w_in, w_out
 
 
+def load_kernel(config):
+    """Import the kernels and load the config's one from numba's cache (a task sent to every worker as the
+    driver connects, so that it runs while the corpus is counted, not when the shards are built)."""
+    loop.preload(config)
+
+
+def warm_up(client, config):
+    """Send `load_kernel` to every worker of `client`; the futures (the driver keeps them until training)."""
+    return [client.submit(load_kernel, config, workers=[worker], pure=False)
+            for worker in sorted(client.scheduler_info()["workers"])]
+
+
+def join_words(words):
+    """The vocabulary's words as one string to send: Dask sends a list item by item (0.7 s for 22k words)."""
+    return "\n".join(words)  # a token holds no whitespace
+
+
+def split_words(joined):
+    return joined.split("\n") if joined else []
+
+
 def encode_block(data, run_id, words, lowercase, max_sentence_length):
-    """One block as ids against the broadcast vocabulary `words` (see `blocks.encode`)."""
+    """One block as ids against the broadcast vocabulary `words` (`join_words`; see `blocks.encode`)."""
     index = _INDEXES.get(run_id)
     if index is None:
-        index = _INDEXES[run_id] = {word: i for i, word in enumerate(words)}
+        index = _INDEXES[run_id] = {word: i for i, word in enumerate(split_words(words))}
     return blocks_mod.encode(data, index, lowercase, max_sentence_length)
 
 
@@ -74,6 +97,7 @@ class Shard:
         self.data = loop.Corpus(vocab, ids, ends, self.words)
         self.digest = checkpoint.corpus_digest(self.data)
         self.rngs = np.array(rngs, dtype=np.uint64).reshape(-1, 1)
+        self.pending = []  # [(update seq, deltas)]: this shard's deltas sent but not yet merged into `base`
         self.trainer = _RoundTrainer(self.data, config, loop.Reporter(), threads=len(self.rngs)) if self.words else None
 
     def summary(self):
@@ -111,6 +135,7 @@ class Replica:
         self.base = tuple(weights)
         self.work = tuple(w.copy() for w in self.base)
         self.applied = applied  # how many merged updates `base` holds
+        self.undo = None  # the rows of the last update applied, as they were: [(rows, values)] per matrix
         self.shards = {}
         self.lock = threading.Lock()  # one round or shard change at a time, whatever the worker's threads
 
@@ -130,22 +155,51 @@ class Replica:
             return
         if seq != self.applied + 1:  # it missed one: the driver sends the shards elsewhere, with its weights
             raise MissingReplica(f"the replica holds {self.applied} updates and was sent update {seq}")
+        if self.config.train.sync_lag:  # to train a round from before this update (see `_starts`)
+            self.undo = [(rows, base[rows]) for base, (rows, _) in zip(self.base, update)]
         for base, work, (rows, deltas) in zip(self.base, self.work, update):
             base[rows] += deltas
             work[rows] = base[rows]
         self.applied = seq
 
-    def train(self, index, rngs, epoch, round_index, rounds, alphas):
-        """Train shard `index`'s share of one round from `base`, its RNGs starting from `rngs` (the driver's).
+    def _starts(self, shard, seq, base_seq):
+        """The weights a shard's round starts from, per matrix (`base` itself, or a copy, which `work` then is
+        too): those holding updates up to `base_seq` (one fewer than `base` holds when a shard moved here trains
+        a round this replica is past), plus the shard's own deltas not merged in them (of rounds before `seq`)."""
+        rolled = base_seq == self.applied - 1 and self.undo is not None
+        floor = base_seq if rolled else self.applied
+        pending = [(s, d) for s, d in shard.pending if floor < s < seq]  # later ones: of an earlier try
+        shard.pending = [(s, d) for s, d in pending if s > self.applied]  # the others are in `base` now
+        starts = []
+        for m, (base, work) in enumerate(zip(self.base, self.work)):
+            if not pending and not rolled:
+                starts.append(base)
+                continue
+            start = base.copy()  # a copy is quicker than indexing the rows: a round changes most of them
+            if rolled:
+                start[self.undo[m][0]] = self.undo[m][1]
+            for _, deltas in pending:
+                start[deltas[m][0]] += deltas[m][1]
+            work[:] = start
+            starts.append(start)
+        return starts
+
+    def train(self, index, rngs, epoch, round_index, rounds, alphas, seq=None, base_seq=None):
+        """Train shard `index`'s share of one round, whose deltas make update `seq`, from the weights holding
+        updates up to `base_seq` plus the shard's pending deltas; its RNGs start from `rngs` (the driver's),
+        or go on where they stand (None).
 
         Returns ((rows int32, deltas float32) of w_in and of w_out, tallies (threads, 3),
         RNG states after the round (threads, 1), seconds in the kernels); `work` is `base` again after.
         """
         shard = self.shards[index]
-        shard.rngs[:] = rngs  # a round run again starts where the lost one did
+        if rngs is not None:
+            shard.rngs[:] = rngs  # a round run again starts where the lost one did
         if shard.trainer is None:
             empty = tuple((np.zeros(0, np.int32), np.zeros((0, w.shape[1]), np.float32)) for w in self.base)
             return empty, np.zeros((len(shard.rngs), 3)), shard.rngs.copy(), 0.0
+        seq = self.applied + 1 if seq is None else seq
+        starts = self._starts(shard, seq, self.applied if base_seq is None else base_seq)
         lo, hi, first, words = shard.round_jobs(round_index, rounds)
         shard.trainer.span = (alphas[0], alphas[1], first, words)
         state = self._state(shard)
@@ -153,8 +207,12 @@ class Replica:
         started = time.perf_counter()
         _run_jobs(shard.trainer, state, lo, hi)
         seconds = time.perf_counter() - started
-        deltas = (_take_deltas(self.work[0], self.base[0], shard.input_rows(lo, hi)),
-                  _take_deltas(self.work[1], self.base[1]))
+        deltas = (_take_deltas(self.work[0], starts[0], shard.input_rows(lo, hi)),
+                  _take_deltas(self.work[1], starts[1]))
+        for base, work, start in zip(self.base, self.work, starts):
+            if start is not base:
+                work[:] = base
+        shard.pending.append((seq, deltas))
         return deltas, state.tallies, shard.rngs.copy(), seconds
 
 
@@ -217,7 +275,8 @@ def _replica(run_id):
 
 
 def start(run_id, words, counts, config, weights=None, applied=0):
-    """Build this worker's replica of run `run_id`: seeded weights, or `weights` holding `applied` updates.
+    """Build this worker's replica of run `run_id` (its vocabulary: `words` from `join_words`, `counts`):
+    seeded weights, or `weights` holding `applied` updates.
 
     A replica already here is kept if it is current (it holds at least the update before
     `applied`, which the next round brings), with its shards.
@@ -225,7 +284,8 @@ def start(run_id, words, counts, config, weights=None, applied=0):
     with _STARTING:
         current = _REPLICAS.get(_key(run_id))
         if current is None or current.applied < applied - 1:
-            _REPLICAS[_key(run_id)] = Replica(vocab_mod.Vocab(words, np.asarray(counts)), config, weights, applied)
+            vocab = vocab_mod.Vocab(split_words(words), np.asarray(counts))
+            _REPLICAS[_key(run_id)] = Replica(vocab, config, weights, applied)
 
 
 def add_shards(run_id, indexes, encoded, rngs, after=None):
@@ -238,14 +298,21 @@ def add_shards(run_id, indexes, encoded, rngs, after=None):
         return [replica.add_shard(i, parts, r) for i, parts, r in zip(indexes, encoded, rngs)]
 
 
-def train_round(run_id, update, seq, indexes, rngs, position, after=None):
-    """Apply merged update `seq`, then train shards `indexes` from RNG states `rngs` (a list) at `position`,
-    (epoch, round, rounds, alphas) (see `Replica.train`); one result each."""
+def train_round(run_id, updates, indexes, rngs, position, after=None, pending=None):
+    """Apply the merged `updates` [(seq, update)] this replica lacks, then train shards `indexes` from RNG
+    states `rngs` (a list; None: where they stand) at `position`, (epoch, round, rounds, alphas, seq,
+    base_seq) (see `Replica.train`); one result each. `after`: tasks that must run first (the shards' placement, their
+    last round). `pending`: a list of the shards' deltas of update seq − 1, or None, as the driver has them
+    for a shard just moved here, or from a checkpoint."""
     replica = _replica(run_id)
     with replica.lock:
         if not set(indexes) <= set(replica.shards):
             raise MissingReplica(f"shards {sorted(set(indexes) - set(replica.shards))} are not on this worker")
-        replica.apply(update, seq)
+        for seq, update in updates:
+            replica.apply(update, seq)
+        for index, deltas in zip(indexes, pending or ()):
+            if deltas is not None:
+                replica.shards[index].pending = [(position[4] - 1, deltas)]
         return [replica.train(i, r, *position) for i, r in zip(indexes, rngs)]
 
 

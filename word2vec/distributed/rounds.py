@@ -1,11 +1,17 @@
-"""The driver of a cluster run: count, build the shards on the workers, train in synchronous rounds of averaged
+"""The driver of a cluster run: count, build the shards on the workers, train in synchronous rounds of summed
 deltas, checkpoint, save.
 
-The corpus blocks are dealt into one shard per worker (see `replica`). Each round every shard
-trains `train.sync_words` words (its share of the epoch, cut into the same number of rounds on
-every shard), then sends the rows it changed as (row ids, deltas). The driver averages each row
-over the shards that touched it (summed deltas diverge, as SPARK-24666 found) and every replica,
-the driver's own included, applies that update. A lost worker's shards move (see `faults`).
+The corpus blocks are dealt into one shard per worker (see `replica`). A round is
+`train.sync_words` words over the whole cluster: every shard trains its share of them (its share
+of the epoch, cut into the same number of rounds on every shard), then sends the rows it
+changed as (row ids, deltas). The driver adds up each row's deltas, capped (see `deltas`), and
+every replica, the driver's own included, applies that update. With train.sync_lag 1 the driver
+sends round r + 1 before it waits for round r, which trains from the updates up to round r − 1
+plus each shard's own deltas of round r: the workers go on while a round's deltas travel and
+merge. The first round of an epoch waits for the last (so the epoch's checkpoint is the whole
+state), and what a round trains from never depends on when it was sent, so a checkpoint, a
+resumed run or a lost worker changes nothing. A lost worker's shards move (see `faults`).
+scripts/bench_cluster.py measures it all.
 """
 
 import contextlib
@@ -23,45 +29,33 @@ from ..text import vocab as vocab_mod
 from ..training import checkpoint, continuation, interrupts, loop, subword_model
 from . import blocks as blocks_mod
 from . import checkpoints, connect, faults, replica
+from .deltas import merge
 from . import vocab as cluster_vocab
-
-MIN_BLOCK_BYTES = 4096
-
-
-def average(parts):
-    """The merged update of one matrix: (unique rows int32, mean delta of each over the shards that sent it)."""
-    rows = np.concatenate([p[0] for p in parts])
-    if not len(rows):
-        return rows, np.concatenate([p[1] for p in parts])
-    deltas = np.concatenate([p[1] for p in parts])
-    order = np.argsort(rows, kind="stable")
-    rows, deltas = rows[order], deltas[order]
-    starts = np.flatnonzero(np.r_[True, rows[1:] != rows[:-1]])
-    sums = np.add.reduceat(deltas, starts, axis=0)
-    touched = np.diff(np.r_[starts, len(rows)]).astype(np.float32)
-    return rows[starts], (sums / touched[:, None]).astype(np.float32)
-
-
-def _block_bytes(urls, n_workers):
-    """Blocks small enough that every worker gets a few, at most BLOCK_BYTES."""
-    import fsspec
-
-    total = 0
-    for url in urls:
-        fs, path = fsspec.core.url_to_fs(url)
-        total += fs.size(path)
-    return int(min(blocks_mod.BLOCK_BYTES, max(MIN_BLOCK_BYTES, total // (4 * n_workers) + 1)))
-
 
 def _vocabulary(client, paths, config, vocab, log):
     if vocab is not None:
         return vocab
-    words, counts, table = cluster_vocab.count_words(client, paths, config.corpus.lowercase)
+    words, counts, table = _count(client, paths, config)
     note = cluster_vocab.pruning_note(table)
     if note:
         log(note)
     vocab, _ = vocab_mod.build(words, counts, config.vocab.min_count, config.vocab.max_size)
     return vocab
+
+
+def _count(client, paths, config):
+    """`cluster_vocab.count_words` in the blocks of the shards: every worker counts a share at once."""
+    block_bytes = blocks_mod.block_bytes_for(client, blocks_mod.expand(paths))
+    return cluster_vocab.count_words(client, paths, config.corpus.lowercase, block_bytes=block_bytes)
+
+
+def _send_words(client, vocab, config):
+    """The vocabulary's words sent to a worker (`faults.Scattered`), then the kernel loaded on every worker
+    while the driver cuts the shards (`replica.warm_up`: keep its futures, a dropped one is cancelled). In
+    this order, as a worker loading the kernel answers a transfer only once it is done."""
+    words = faults.Scattered(client, replica.join_words(vocab.words), lambda: None)
+    words.get()
+    return words, replica.warm_up(client, config)
 
 
 def make_shards(client, paths, config, layout=None):
@@ -77,7 +71,7 @@ def make_shards(client, paths, config, layout=None):
         firsts = np.cumsum([0] + threads)
         rngs = [np.stack([loop.thread_seed(config.train.seed, int(firsts[i]) + t) for t in range(n)])
                 for i, n in enumerate(threads)]
-        layout = _block_bytes(urls, len(workers)), threads, rngs
+        layout = blocks_mod.block_bytes_for(client, urls), threads, rngs
     block_bytes, threads, rngs = layout
     parts = blocks_mod.read_blocks(urls, block_bytes)
     n = len(threads)
@@ -88,24 +82,42 @@ def make_shards(client, paths, config, layout=None):
 class Driver:
     """The driver's copy of the weights, the shards and the round loop."""
 
-    def __init__(self, client, vocab, config, shards, reporter, weights, seeded):
+    def __init__(self, client, vocab, config, shards, reporter, weights, seeded, words):
         self.client, self.vocab, self.config, self.shards, self.reporter = client, vocab, config, shards, reporter
         self.w_in, self.w_out = weights
         self.seeded = seeded  # replicas may draw the starting weights themselves, as the driver did
-        words = faults.Scattered(client, list(vocab.words), lambda: None)  # to every worker
         self.run = faults.Run(uuid.uuid4().hex, vocab, config, words)
         self.placement = faults.Placement(client, self.run, shards, self.weights, reporter.log)
-        self.applied, self.update = 0, None  # merged updates so far; the last (a faults.Scattered)
+        self.applied, self.sent = 0, 0  # rounds merged and sent so far: round k's merged update is number k
+        self.updates, self.confirmed = {}, {}  # {number: faults.Scattered}; {worker: updates its replica holds}
+        self.lag = config.train.sync_lag
+        self.inflight, self.moved, self.last = None, False, {}  # the round sent ahead; {shard: (task, worker)}
+        self.merged_at = 0.0
+        self.previous = self.last_deltas = None  # (see _merge)
+        self.resumed = False  # resumed in mid-epoch with train.sync_lag 1: see merge_again
         self.epoch, self.round, self.epoch_seconds = 0, 0, 0.0
         self.metrics, self.round_log = [], []
         self.tallies = np.zeros((sum(shard.threads for shard in shards), 3))
         self.rounds = self.total_words = self.workers = None  # known once the shards are built
         self.stop_signal = None  # set by a signal handler; honoured at the next round boundary
+        self.checkpoint_due = False  # the driver waits for the round in flight, if any, then saves
         self.on_round = None  # callable(driver, epoch, round) once a round's tasks are sent (tests kill workers there)
 
     def weights(self):
-        """None while the replicas may seed their own weights, else (w_in, w_out, updates applied) to send them."""
-        return None if self.seeded and self.applied == 0 else (self.w_in, self.w_out, self.applied)
+        """None while the replicas may seed their own weights, else (w_in, w_out, updates they hold) to send
+        them: in mid-epoch with train.sync_lag 1 those before the last merge, which the next round trains from."""
+        if self.seeded and self.applied == 0:
+            return None
+        if self._held_back():
+            w_in, w_out = self.w_in.copy(), self.w_out.copy()
+            for weights, (rows, _), before in zip((w_in, w_out), self.updates[self.applied].value, self.previous):
+                weights[rows] = before
+            return w_in, w_out, self.applied - 1
+        return self.w_in, self.w_out, self.applied
+
+    def _held_back(self):
+        """True when the round being sent or collected trains from the weights before the last merge."""
+        return bool(self.lag and self.run.position[1] and self.previous is not None and self.applied in self.updates)
 
     def start(self):
         """Build every shard on its worker; each shard's (words per epoch, digest, raw tokens, invalid bytes)."""
@@ -115,56 +127,105 @@ class Driver:
         self.total_words = sum(words)
         if not self.total_words:
             raise DataError("no token of the corpus is in the vocabulary")
-        self.rounds = max(1, math.ceil(max(words) / self.config.train.sync_words))
+        # a round is sync_words over the whole cluster, so replicas drift apart by as many words however many there are
+        self.rounds = max(1, math.ceil(self.total_words / self.config.train.sync_words))
         self.workers = len(self.placement.replicas)
         return summaries
 
-    def alpha(self, progress):
+    def alpha(self, epoch, done):
+        """The learning rate `done` (0..1) of the way through `epoch`. The shards train side by side, as the
+        halves of a local run do, so sawtooth and halves both fall half the epoch's share in an epoch."""
         cfg = self.config.train
+        share = 1.0 if cfg.alpha_schedule == "linear" else 0.5
+        progress = (epoch + share * done) / cfg.epochs
         return cfg.alpha - (cfg.alpha - cfg.min_alpha) * min(progress, 1.0)
 
     def run_round(self):
-        """One synchronous round of every shard, merged; its record goes to `round_log`."""
-        epoch, index, epochs = self.epoch, self.round, self.config.train.epochs
+        """Merge the next round of every shard; its record goes to `round_log`. With train.sync_lag 1 the
+        round after it is sent first, so that the workers train it while this one is merged and sent back."""
+        if self.inflight is None:
+            self.inflight = self._send(self.epoch, self.round)
+        epoch, index, pending, seq, upto, started = self.inflight
+        self.inflight, moves = None, self.placement.moves
+        if self.lag and index + 1 < self.rounds and not self.draining and not self.moved:
+            self.inflight = self._send(epoch, index + 1)  # before waiting: its tasks queue behind this round's
         self.run.position = (epoch, index)
-        alphas = (self.alpha((epoch + index / self.rounds) / epochs),
-                  self.alpha((epoch + (index + 1) / self.rounds) / epochs))
-        started = time.perf_counter()
-        seq = self.applied
-
-        def task(worker, indexes, ready):
-            update = self.update.get() if self.update is not None else None
-            rngs = [self.shards[i].rngs for i in indexes]
-            return self.client.submit(replica.train_round, self.run.run_id, update, seq, indexes, rngs,
-                                      (epoch, index, self.rounds, alphas), ready, workers=[worker], pure=False)
-
-        hook = self.on_round and (lambda: self.on_round(self, epoch, index))
-        done = self.placement.run_tasks(task, self.placement.rebalance(), sent=hook)
+        done = self.placement.collect(pending)
+        self.moved = self.placement.moves > moves  # a moved shard's next round waits for this one's retry
+        for shard in self.shards:  # each replica that trained this round holds the updates it was sent
+            self.confirmed[shard.worker] = max(self.confirmed.get(shard.worker, 0), upto)
         results = [done[shard.index] for shard in self.shards]
         compute = max(sum(done[i][3] for i in indexes) for indexes in self.placement.by_worker().values())
-        sent, rows = self._merge(results)
-        seconds = time.perf_counter() - started
+        sent, rows = self._merge(results, seq)
+        now = time.perf_counter()
+        seconds, self.merged_at = now - max(started, self.merged_at), now  # overlapped: since the last merge
         self.round_log.append({"epoch": epoch + 1, "round": index + 1, "bytes": sent, "rows_in": rows[0],
                                "rows_out": rows[1], "seconds": round(seconds, 4), "compute_seconds": round(compute, 4),
                                "sync_seconds": round(max(seconds - compute, 0.0), 4)})
         self.round += 1
+        return seconds
 
-    def _merge(self, results):
-        """Average the shards' deltas into `update`, apply it here; (bytes sent, (rows of w_in, rows of w_out))."""
-        update = tuple(average([result[0][m] for result in results]) for m in (0, 1))
+    def _send(self, epoch, index):
+        """Send the tasks of round `index` of `epoch` (see `faults.Placement.send`); the in-flight record."""
+        self.sent += 1
+        seq, self.run.position = self.sent, (epoch, index)
+        # the updates it trains from: all but the last `lag` (none held back at an epoch's start), whether it is
+        # sent ahead or not, so that waiting (for a checkpoint, after a loss) changes nothing
+        upto = max(seq - 1 - (self.lag if index else 0), 0)
+        alphas = (self.alpha(epoch, index / self.rounds), self.alpha(epoch, (index + 1) / self.rounds))
+        position = (epoch, index, self.rounds, alphas, seq, upto)
+
+        def task(worker, indexes, ready):
+            # the updates that worker's replica may lack: a replica placed just now holds the driver's weights
+            # or the update before (see `replica.start`); it skips those it holds
+            placed = worker not in self.placement.replicas
+            have = self.confirmed.get(worker, 0) if not placed else max(self.applied - 1 - self._held_back(), 0)
+            updates = [(s, self.updates[s].get()) for s in range(have + 1, upto + 1)]
+            rngs = [self.shards[i].rngs if self.shards[i].rngs_at == seq else None for i in indexes]
+            # a shard placed just now (or resumed) lacks its deltas of the last round, which this one trains from
+            moved = ready is not None or (seq == 2 and self.resumed)
+            pending = [self.last_deltas[i] for i in indexes] if moved and upto < seq - 1 else None
+            after = [ready] + [self.last[i][0] for i in indexes if self.last.get(i, (None, None))[1] == worker]
+            future = self.client.submit(replica.train_round, self.run.run_id, updates, indexes, rngs, position,
+                                        after, pending, workers=[worker], pure=False)
+            self.last.update((i, (future, worker)) for i in indexes)
+            return future
+
+        hook = self.on_round and (lambda: self.on_round(self, epoch, index))
+        placing = self.placement.rebalance() if self.inflight is None else set()
+        return epoch, index, self.placement.send(task, placing, sent=hook), seq, upto, time.perf_counter()
+
+    def _merge(self, results, seq):
+        """Merge the shards' deltas into update `seq` (see `merge`), apply it here; (bytes sent, (rows of w_in,
+        rows of w_out))."""
+        update = tuple(merge([result[0][m] for result in results]) for m in (0, 1))
+        if self.lag:  # what a checkpoint in mid-epoch needs: the weights before this update, the shards' deltas
+            self.previous = tuple(weights[rows] for weights, (rows, _) in zip((self.w_in, self.w_out), update))
+            self.last_deltas = [result[0] for result in results]
         for weights, (rows, deltas) in zip((self.w_in, self.w_out), update):
             weights[rows] += deltas
         placement = self.placement
-        self.update = faults.Scattered(self.client, update, lambda: sorted(placement.replicas & placement.watch.live))
-        self.applied += 1
+        holders = lambda: sorted(placement.replicas & placement.watch.live)  # noqa: E731
+        self.updates[seq] = faults.Scattered(self.client, update, holders)
+        self.applied = seq
         first = 0
         for shard, (_, tallies, rngs, _) in zip(self.shards, results):
-            shard.rngs = rngs
+            shard.rngs, shard.rngs_at = rngs, seq + 1
             self.tallies[first:first + shard.threads] += tallies
             first += shard.threads
+        oldest = min(self.confirmed.get(worker, 0) for worker in placement.replicas) if placement.replicas else seq
+        for old in [s for s in self.updates if s <= min(oldest, seq - 2)]:
+            del self.updates[old]  # every replica holds it
         sent = sum(rows.nbytes + deltas.nbytes for result in results for rows, deltas in result[0])
         sent += len(placement.replicas) * sum(rows.nbytes + deltas.nbytes for rows, deltas in update)
         return int(sent), tuple(len(rows) for rows, _ in update)
+
+    def merge_again(self, parts):
+        """Resume in mid-epoch with train.sync_lag 1: the driver holds the weights before the last merge, and
+        `parts` the shards' deltas of that round; merge them again as update 1, and send each shard its own."""
+        self.sent = 1
+        self._merge([(part, 0.0, shard.rngs, 0.0) for part, shard in zip(parts, self.shards)], 1)
+        self.resumed = True
 
     def finish_epoch(self):
         """Check and record the epoch that just ended (its metrics.json entry), and start the next."""
@@ -186,26 +247,31 @@ class Driver:
         self.tallies[:] = 0.0
         self.epoch, self.round, self.epoch_seconds = self.epoch + 1, 0, 0.0
 
+    @property
+    def draining(self):
+        """True when a checkpoint is to be saved: no round is sent ahead, so that the driver's weights are the
+        whole state once the round in flight is merged."""
+        return self.stop_signal is not None or self.checkpoint_due
+
     def train(self, bar, save):
         """Run the remaining rounds of every epoch. `save()` writes a checkpoint at the end of each epoch but the
-        last, every train.checkpoint_every seconds, and on a signal, before raising Interrupted."""
+        last, every train.checkpoint_every seconds, and on a signal, before raising Interrupted (with
+        train.sync_lag 1, after the round in flight: at most one round later)."""
         every, last_save = self.config.train.checkpoint_every, time.monotonic()
         while self.epoch < self.config.train.epochs:
-            started = time.perf_counter()
-            self.run_round()
-            self.epoch_seconds += time.perf_counter() - started
+            self.epoch_seconds += self.run_round()
             bar.update(self.epoch * self.total_words + round(self.total_words * self.round / self.rounds) - bar.n)
-            due = self.stop_signal is not None or (every > 0 and time.monotonic() - last_save >= every)
+            self.checkpoint_due |= every > 0 and time.monotonic() - last_save >= every
             if self.round == self.rounds:
                 self.finish_epoch()
                 if self.epoch == self.config.train.epochs:
                     return  # a stop asked for in the last round is honoured by saving the model
-                due = True
-            if due:
+                self.checkpoint_due = True
+            if self.draining and self.inflight is None:
                 save()
-                last_save = time.monotonic()
-            if self.stop_signal is not None:
-                raise Interrupted(self.stop_signal)
+                last_save, self.checkpoint_due = time.monotonic(), False
+                if self.stop_signal is not None:
+                    raise Interrupted(self.stop_signal)
 
 
 def train(paths, config, output, address, reporter=None, vocab=None, hooks=None, inputs=()):
@@ -220,9 +286,10 @@ def train(paths, config, output, address, reporter=None, vocab=None, hooks=None,
             connect.connect(address, reporter.log) as client:
         started = time.perf_counter()
         vocab = _vocabulary(client, paths, config, vocab, reporter.log)
+        sent, warming = _send_words(client, vocab, config)
         shards, block_bytes = make_shards(client, paths, config)
         weights = replica.initial_weights(vocab, config)
-        driver = Driver(client, vocab, config, shards, reporter, weights, seeded=True)
+        driver = Driver(client, vocab, config, shards, reporter, weights, seeded=True, words=sent)
         vectors, metrics = _run(driver, output, paths, block_bytes, hooks, guard, started)
     return _evaluate(driver, vectors, metrics, output, hooks)
 
@@ -237,14 +304,15 @@ def continue_training(paths, config, output, address, start, reporter=None, hook
     with interrupts.SignalGuard() as guard, modeldir.locked(output, reporter.log), \
             connect.connect(address, reporter.log) as client:
         started = time.perf_counter()
-        words, counts, table = cluster_vocab.count_words(client, paths, config.corpus.lowercase)
+        words, counts, table = _count(client, paths, config)
         if cluster_vocab.pruning_note(table):
             reporter.log(cluster_vocab.pruning_note(table))
         vocab, _, moved = vocab_mod.extend(start.vocab, words, counts, config.vocab.min_count)
         reporter.log(f"vocabulary: {len(start.vocab)} words, {len(vocab) - len(start.vocab)} new")
+        sent, warming = _send_words(client, vocab, config)
         shards, block_bytes = make_shards(client, paths, config)
         weights = continuation.grow_weights(start, moved, len(vocab), config)
-        driver = Driver(client, vocab, config, shards, reporter, weights, seeded=False)
+        driver = Driver(client, vocab, config, shards, reporter, weights, seeded=False, words=sent)
         vectors, metrics = _run(driver, output, paths, block_bytes, hooks, guard, started)
     return _evaluate(driver, vectors, metrics, output, hooks)
 
@@ -261,15 +329,17 @@ def resume(output, paths, address, reporter=None, hooks=None):
         vocab = vocab_mod.Vocab(meta["words"], arrays["counts"])
         with connect.connect(address, reporter.log) as client:
             started = time.perf_counter()
+            sent, warming = _send_words(client, vocab, config)
             shards, block_bytes = make_shards(client, paths, config, checkpoints.layout(arrays, meta))
-            driver = Driver(client, vocab, config, shards, reporter, (arrays["w_in"], arrays["w_out"]), seeded=False)
+            weights = checkpoints.pending(arrays)[1]  # the replicas start from the weights before the last merge
+            driver = Driver(client, vocab, config, shards, reporter, weights, seeded=False, words=sent)
             vectors, metrics = _run(driver, output, paths, block_bytes, hooks, guard, started, (arrays, meta))
     return _evaluate(driver, vectors, metrics, output, hooks)
 
 
 def _run(driver, output, paths, block_bytes, hooks, guard, started, resumed=None):
     """Build the shards, train (checkpointing), save the model and drop the checkpoint; (word vectors, metrics)."""
-    reporter, config, client = driver.reporter, driver.config, driver.client
+    reporter, client = driver.reporter, driver.client
     driver.on_round = hooks.on_round
     with faults.Watch(client) as watch:
         driver.placement.watch = watch

@@ -68,10 +68,12 @@ def load_checkpoint(folder, cluster=False):
 
 
 def _fill_keys_added_since(meta):
-    """A checkpoint written before train.alpha_schedule existed resumes on the schedule it began with."""
+    """A checkpoint written before train.alpha_schedule (or train.sync_lag) existed resumes as it began."""
     train = meta.get("config", {}).get("train") if isinstance(meta.get("config"), dict) else None
     if isinstance(train, dict) and "alpha_schedule" not in train:
         train["alpha_schedule"] = "linear"
+    if isinstance(train, dict) and "cluster" in meta and "sync_lag" not in train:
+        train["sync_lag"] = 0
 
 
 def _checkpoint_path(folder):

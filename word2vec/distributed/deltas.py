@@ -1,0 +1,33 @@
+"""How a round's deltas from the workers become one update: each row's deltas added up, capped.
+
+Averaging (Spark's fix for the divergence of SPARK-24666) divides the learning rate of every
+row that k workers touch by k: on the text8 prefix with 2 workers it cost 3 to 4 analogy
+points and 0.1 of WS-353 and MEN. Plain sums diverged with 8 workers. A capped sum learns as
+a local run's Hogwild threads do where few workers share a row, and stays stable where many do.
+"""
+
+import numpy as np
+
+MAX_SUMMED = 2  # a row moves at most this many times its mean delta: the stability limit (see merge)
+
+
+def merge(parts):
+    """The merged update of one matrix: (unique rows int32, deltas float32), each row's deltas added up
+    over the workers that sent it, but at most MAX_SUMMED times their mean.
+
+    A row few workers touch learns as in a local run, where the threads' updates add up. A row
+    that k workers all pull to the same point in a round (a frequent word, saturated) would move
+    k times too far if summed, and x ← x + f (t − x) stays stable only for f < 2: summed deltas
+    from 8 workers diverged. Each part lists a row at most once, so adding the parts in turn into
+    the union of their rows sums them without sorting the deltas.
+    """
+    rows = np.unique(np.concatenate([p[0] for p in parts])).astype(np.int32)
+    total = np.zeros((len(rows), parts[0][1].shape[1]), np.float32)
+    touched = np.zeros(len(rows), np.float32)
+    for part_rows, deltas in parts:
+        where = np.searchsorted(rows, part_rows)
+        total[where] += deltas
+        touched[where] += 1.0
+    crowded = touched > MAX_SUMMED
+    total[crowded] *= (MAX_SUMMED / touched[crowded])[:, None]
+    return rows, total
