@@ -151,9 +151,15 @@ def test_a_real_process_delivers_all_its_output_and_its_status(args, status):
         assert out == b"" and err.decode().splitlines()[-1].startswith("Error: ")
 
 
+def _ctrl_c_as_on_a_terminal():
+    """SIGINT back to its default in the child: a shell without job control starts background jobs (this
+    suite, say) with SIGINT ignored, children inherit that, and Python then leaves it ignored."""
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
+
+
 def test_ctrl_c_exits_130_without_a_traceback(model):
     proc = spawn(["similar", "--model", model, "-k", "1"], stdin=subprocess.PIPE, stdout=subprocess.PIPE,
-                 stderr=subprocess.PIPE)
+                 stderr=subprocess.PIPE, preexec_fn=_ctrl_c_as_on_a_terminal)
     proc.stdin.write(b"paris\n")
     proc.stdin.flush()
     assert proc.stdout.readline().startswith(b"paris\t")  # it is now waiting for the next query
