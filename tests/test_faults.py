@@ -24,6 +24,19 @@ CONFIG = ["model.vector_size=20", "train.epochs=2", "vocab.min_count=1", "vocab.
           "train.sync_words=10000", "train.checkpoint_every=0", "train.sync_lag=0"]
 
 
+def _unbroken_then_killed(corpus, config, tmp_path, capsys, kill):
+    """Train twice on one 3-worker LocalCluster: unbroken, then with `kill` as the round hook (stderr of the
+    second run left in capsys). Returns (vocab, unbroken vectors, its metrics, vectors, metrics)."""
+    with distributed.LocalCluster(n_workers=3, threads_per_worker=1, processes=True, dashboard_address=":0",
+                                  silence_logs=50) as cluster:
+        address = cluster.scheduler_address
+        vocab, unbroken, reference = rounds.train([corpus], config, str(tmp_path / "unbroken"), address)
+        capsys.readouterr()
+        _, vectors, metrics = rounds.train([corpus], config, str(tmp_path / "killed"), address,
+                                           hooks=loop.Hooks(on_round=kill))
+    return vocab, unbroken, reference, vectors, metrics
+
+
 def test_killed_worker_processes_lose_nothing(topic_corpus, tmp_path, capsys):
     """Kill the worker of shard 1 as soon as round 2 of epoch 1 is sent: a survivor takes the shard over.
     Once the nanny has restarted the worker, a shard moves to it (it is idle); kill shard 1's worker again
@@ -49,13 +62,7 @@ def test_killed_worker_processes_lose_nothing(topic_corpus, tmp_path, capsys):
             os.kill(pids[victim], signal.SIGKILL)
             killed.append(victim)
 
-    with distributed.LocalCluster(n_workers=3, threads_per_worker=1, processes=True, dashboard_address=":0",
-                                  silence_logs=50) as cluster:
-        address = cluster.scheduler_address
-        vocab, unbroken, reference = rounds.train([corpus], config, str(tmp_path / "unbroken"), address)
-        capsys.readouterr()
-        _, vectors, metrics = rounds.train([corpus], config, str(tmp_path / "killed"), address,
-                                           hooks=loop.Hooks(on_round=kill))
+    vocab, unbroken, reference, vectors, metrics = _unbroken_then_killed(corpus, config, tmp_path, capsys, kill)
     stderr = capsys.readouterr().err
     assert len(killed) == 2 and killed[0] != killed[1]
     assert [(loss["worker"], loss["epoch"], loss["round"]) for loss in metrics["lost_workers"]][:2] == [
@@ -84,13 +91,7 @@ def test_a_worker_killed_with_a_round_sent_ahead_loses_nothing(topic_corpus, tmp
             os.kill(driver.client.run(os.getpid, workers=[victim])[victim], signal.SIGKILL)
             killed.append(victim)
 
-    with distributed.LocalCluster(n_workers=3, threads_per_worker=1, processes=True, dashboard_address=":0",
-                                  silence_logs=50) as cluster:
-        address = cluster.scheduler_address
-        vocab, unbroken, reference = rounds.train([corpus], config, str(tmp_path / "unbroken"), address)
-        capsys.readouterr()
-        _, vectors, metrics = rounds.train([corpus], config, str(tmp_path / "killed"), address,
-                                           hooks=loop.Hooks(on_round=kill))
+    vocab, unbroken, reference, vectors, metrics = _unbroken_then_killed(corpus, config, tmp_path, capsys, kill)
     assert reference["epochs"][0]["rounds"] == 2 and len(killed) == 1
     assert [(loss["worker"], loss["epoch"], loss["round"]) for loss in metrics["lost_workers"]] == [(killed[0], 1, 1)]
     assert f"lost worker {killed[0]} in epoch 1, round 1" in capsys.readouterr().err
