@@ -212,7 +212,8 @@ class Replica:
         for base, work, start in zip(self.base, self.work, starts):
             if start is not base:
                 work[:] = base
-        shard.pending.append((seq, deltas))
+        if self.config.train.sync_lag:  # kept until their merge comes back (see `_starts`)
+            shard.pending.append((seq, deltas))
         return deltas, state.tallies, shard.rngs.copy(), seconds
 
 
