@@ -236,3 +236,40 @@ def test_input_vectors_start_in_gensims_range():
     w_in, w_out = training.init_weights(500, _config("model.vector_size=40"))
     assert w_in.dtype == np.float32 and -1 / 40 <= w_in.min() < -0.9 / 40 and 0.9 / 40 < w_in.max() < 1 / 40
     assert not w_out.any()
+
+
+@pytest.mark.parametrize("arch,loss", [("skipgram", "neg"), ("cbow", "hs")])
+def test_padded_rows_train_as_the_unpadded_ones(demo_slice, arch, loss):
+    """Training hands the kernels rows padded to 8 floats; the zero columns stay zero and the
+    trained weights are those of unpadded arrays (up to the order of float sums)."""
+    from word2vec.text import corpus
+    from word2vec.training import padding
+
+    config = _config(f"model.arch={arch}", f"model.loss={loss}", "model.vector_size=10")
+    workdir = corpus.make_workdir()
+    data = training.read_corpus([demo_slice], config, workdir.name)
+    trainer = training.Trainer(data, config, QUIET, threads=1)
+    padded = trainer.new_state()
+    plain = training.State(padded.w_in.copy(), padded.w_out.copy(), padded.rngs.copy(), padded.tallies.copy())
+    start = padded.w_in.copy()
+    storage = padding.storage(padded.w_in)
+    assert storage.shape[1] == 16 and storage.flags.c_contiguous and padding.storage(plain.w_in) is plain.w_in
+    for job in range(len(trainer.jobs)):
+        trainer.run_job(padded, job, 0)
+        trainer.run_job(plain, job, 0)
+    assert not storage[:, 10:].any() and not padding.storage(padded.w_out)[:, 10:].any()
+    np.testing.assert_allclose(padded.w_in, plain.w_in, rtol=0, atol=1e-5)
+    np.testing.assert_allclose(padded.w_out, plain.w_out, rtol=0, atol=1e-5)
+    assert np.abs(padded.w_in - start).max() > 1e-3  # it trained
+    workdir.cleanup()
+
+
+def test_padding_storage_only_for_its_own_whole_views():
+    from word2vec.training import padding
+
+    view = padding.zeros(5, 12)
+    assert padding.storage(view).shape == (5, 16)
+    assert padding.storage(view[:3]) is not padding.storage(view) and padding.storage(view[:3]).shape == (3, 12)
+    foreign = np.zeros((5, 16), np.float32)[:, :12]
+    assert padding.storage(foreign) is foreign
+    assert padding.width(100) == 104 and padding.width(96) == 96

@@ -16,7 +16,7 @@ import time
 import numpy as np
 
 from ..text import vocab as vocab_mod
-from ..training import checkpoint, loop, subword_model
+from ..training import checkpoint, loop, padding, subword_model
 from . import blocks as blocks_mod
 
 _INDEXES = {}  # run id → word → id, built once per worker process
@@ -133,7 +133,7 @@ class Replica:
             weights = tuple(np.array(w, dtype=np.float32, copy=True) for w in weights)
         self.vocab, self.config = vocab, config
         self.base = tuple(weights)
-        self.work = tuple(w.copy() for w in self.base)
+        self.work = tuple(padding.copy(w) for w in self.base)
         self.applied = applied  # how many merged updates `base` holds
         self.undo = None  # the rows of the last update applied, as they were: [(rows, values)] per matrix
         self.shards = {}

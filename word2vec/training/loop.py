@@ -12,7 +12,7 @@ from ..errors import DataError, DivergenceError, Interrupted, W2VError
 from ..store import modeldir
 from ..text import corpus
 from ..text import vocab as vocab_mod
-from . import checkpoint, interrupts, merge, pages, subword_model
+from . import checkpoint, interrupts, merge, padding, pages, subword_model
 from .encoded import Corpus, load_vocab, read_corpus, read_while_loading  # noqa: F401 (re-exported for api, cli, tests)
 from .jobs import job_layout, make_jobs
 from .reporting import Reporter
@@ -28,8 +28,9 @@ def init_weights(n_words, config):
     rng = np.random.default_rng(config.train.seed)
     n_out = max(n_words - 1, 1) if config.model.loss == "hs" else n_words
     try:
-        w_in = ((rng.random((n_words, dim), dtype=np.float32) * 2.0 - 1.0) / dim).astype(np.float32)
-        w_out = np.zeros((n_out, dim), dtype=np.float32)
+        w_in = padding.zeros(n_words, dim)
+        w_in[...] = (rng.random((n_words, dim), dtype=np.float32) * 2.0 - 1.0) / dim
+        w_out = padding.zeros(n_out, dim)
     except (MemoryError, ValueError):
         gib = (n_words + n_out) * dim * 4 / 2**30
         raise DataError(f"{n_words} words of {dim} dimensions need {gib:.3g} GiB for the weights, more than "
@@ -131,7 +132,7 @@ class Trainer:
 
     def run_job(self, state, job, thread):
         lo, hi, _ = self.jobs[job]
-        self.kernel(state.w_in, state.w_out, self.data.ids, self.data.ends, lo, hi,
+        self.kernel(padding.storage(state.w_in), padding.storage(state.w_out), self.data.ids, self.data.ends, lo, hi,
                     self.tables, self.params(state.epoch, job), state.rngs[thread], state.tallies[thread])
 
     def warm_up(self, state):
@@ -370,7 +371,7 @@ def resume(output, paths=None, reporter=None, hooks=None):
         w_in = arrays["w_in"]
         if trainer.layout is not None:
             w_in = subword_model.restore_input(trainer.layout, w_in, os.path.join(output, modeldir.CHECKPOINT))
-        state = State(w_in, arrays["w_out"], arrays["rngs"], arrays["tallies"], meta["epoch"],
+        state = State(padding.copy(w_in), padding.copy(arrays["w_out"]), arrays["rngs"], arrays["tallies"], meta["epoch"],
                       meta["job"], meta["epoch_seconds"], meta["metrics"])
         reporter.log(f"resuming at epoch {state.epoch + 1}, job {state.job} of {len(trainer.jobs)}")
         vectors, metrics = _run(trainer, state, output, paths, hooks, guard)

@@ -20,6 +20,7 @@ from ..errors import DataError
 from ..store import fasttext_bin
 from ..store.tables import RowBlocks, sparse_rows
 from ..text import subwords
+from . import padding
 
 _INIT_BLOCK = 8192  # rows drawn at a time, which bounds the hash's temporaries
 
@@ -114,7 +115,7 @@ def start_rows(rows, dim, seed):
     -------
     ndarray of float32, shape (n, dim)
     """
-    out = np.empty((len(rows), dim), dtype=np.float32)
+    out = padding.zeros(len(rows), dim)
     key = _mix(np.array([seed], dtype=np.uint64) + _GOLDEN)
     columns = np.arange(dim, dtype=np.uint64)
     for lo in range(0, len(rows), _INIT_BLOCK):
