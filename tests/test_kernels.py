@@ -163,6 +163,20 @@ def test_sigmoid_tables_are_accurate():
     assert_allclose(logsig, -np.logaddexp(0, -x), atol=2e-6, rtol=1e-6)
 
 
+def test_sigmoid_in_float32_as_the_kernels_call_it():
+    """Float32 scores (the kernels'), the table's edges where x + 8 rounds to 16, and scores
+    that are not finite: accurate, and never a read outside the table."""
+    edge = np.nextafter(np.float32(8), np.float32(0))
+    x = np.concatenate([np.linspace(-12, 12, 4001, dtype=np.float32), [edge, -edge, np.float32(1e30)]])
+    pairs = np.array([kernel_ops.sigmoid_and_log(v) for v in x], dtype=np.float64)
+    exact = x.astype(np.float64)
+    assert_allclose(pairs[:, 0], model.sigmoid(exact), atol=5e-7)
+    assert_allclose(pairs[:, 1], -np.logaddexp(0, -exact), atol=2e-6, rtol=1e-6)
+    assert np.isnan(kernel_ops.sigmoid_and_log(np.float32(np.nan))).all()
+    assert kernel_ops.sigmoid_and_log(np.float32(np.inf)) == (1.0, 0.0)
+    assert kernel_ops.sigmoid_and_log(np.float32(-np.inf)) == (0.0, -np.inf)
+
+
 def test_rng_is_deterministic_and_uniform():
     state = np.array([kernel_ops.seed_state(7)], np.uint64)
     draws = np.array([kernel_ops.uniform(state) for _ in range(20000)])
