@@ -127,7 +127,7 @@ def test_cbow_kernel_equals_reference_steps(loss, mean):
     assert tally[1] == len(SENTENCE)
 
 
-@pytest.mark.parametrize("negative", [1, 5])
+@pytest.mark.parametrize("negative", [1, 5, 7])
 def test_repeated_negatives_accumulate_in_the_kernel(negative):
     # every negative is the same word, so its output row gets `negative` accumulated terms;
     # overwriting instead of adding would break the equality with the reference
@@ -138,6 +138,34 @@ def test_repeated_negatives_accumulate_in_the_kernel(negative):
     _run_kernel("skipgram", "neg", [0, 1, 2], w_in, w_out, tables, negative=negative)
     assert np.abs(u[NOISE_WORD] - _weights("neg", seed=2)[1][NOISE_WORD]).max() > 1e-3
     assert_allclose(w_out, u, rtol=1e-4, atol=1e-6)
+    assert_allclose(w_in, v, rtol=1e-4, atol=1e-6)
+
+
+@pytest.mark.parametrize("dim", [13, 16])
+@pytest.mark.parametrize("rows", [[3, 7, 1], [3, 7, 1, 9, 0, 5], [3, 7, 1, 9, 0, 5, 2, 8], [3, 7, 7, 9, 3, 5, 7]])
+def test_window_step_against_numpy(dim, rows):
+    """One window of skip-gram neg (`kernels._neg_window`: the six-row pass, the rows after it,
+    and fewer than six rows) against the same minibatch step in numpy: distinct and repeated
+    output rows, dimensions with and without a tail past 8 floats."""
+    rng = np.random.default_rng(dim + len(rows))
+    w_in = rng.normal(0, 0.5, (12, dim)).astype(np.float32)
+    w_out = rng.normal(0, 0.5, (12, dim)).astype(np.float32)
+    contexts, targets = np.array([4, 6, 10, 4, 11], np.int64), np.array(rows, np.int64)
+    v, u = w_in.astype(np.float64), w_out.astype(np.float64)
+    scores = v[contexts] @ u[targets].T
+    labels = np.zeros(len(rows))
+    labels[0] = 1.0
+    grads = ALPHA * (labels - model.sigmoid(scores))
+    expected_loss = -np.sum(np.log(model.sigmoid(np.where(labels > 0, scores, -scores))))
+    delta_in, delta_out = grads @ u[targets], grads.T @ v[contexts]
+    np.add.at(u, targets, delta_out)
+    np.add.at(v, contexts, delta_in)
+    m, t = len(contexts), len(rows)
+    block = (np.zeros((m, t), np.float32), np.zeros((t, dim), np.float32), np.zeros((m, dim), np.float32))
+    loss = kernels._neg_window(w_in, w_out, contexts, m, targets, t, ALPHA, block)
+    assert loss == pytest.approx(expected_loss, rel=1e-5)
+    assert_allclose(w_out, u, rtol=1e-4, atol=1e-6)
+    assert_allclose(w_in, v, rtol=1e-4, atol=1e-6)
 
 
 def test_negative_equal_to_target_is_skipped():

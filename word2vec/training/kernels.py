@@ -26,22 +26,87 @@ from .kernel_ops import (JIT_OPTIONS, LOSS_HS, LOSS_NEG, LOSS_SOFTMAX, below, dr
 
 
 @njit(**JIT_OPTIONS)
+def _window_scores(w_in, w_out, contexts, m, rows, n_rows, wide, scores):
+    """scores[j, t] = w_in[contexts[j]] · w_out[rows[t]]; with `wide`, the first six output rows
+    in one pass over each input row (one load of it for six products)."""
+    dim = w_in.shape[1]
+    # with fewer than six rows (`wide` 0) o1..o5 are stand-ins that are never read
+    o0, o1, o2 = w_out[rows[0]], w_out[rows[1 % n_rows]], w_out[rows[2 % n_rows]]
+    o3, o4, o5 = w_out[rows[3 % n_rows]], w_out[rows[4 % n_rows]], w_out[rows[5 % n_rows]]
+    for j in range(m):
+        a = w_in[contexts[j]]
+        if wide:
+            s0 = s1 = s2 = s3 = s4 = s5 = np.float32(0.0)
+            for k in range(dim):
+                x = a[k]
+                s0 += x * o0[k]
+                s1 += x * o1[k]
+                s2 += x * o2[k]
+                s3 += x * o3[k]
+                s4 += x * o4[k]
+                s5 += x * o5[k]
+            scores[j, 0], scores[j, 1], scores[j, 2] = s0, s1, s2
+            scores[j, 3], scores[j, 4], scores[j, 5] = s3, s4, s5
+        for t in range(wide, n_rows):
+            p = w_out[rows[t]]
+            s = np.float32(0.0)
+            for k in range(dim):
+                s += a[k] * p[k]
+            scores[j, t] = s
+
+
+@njit(**JIT_OPTIONS)
+def _window_deltas(w_in, w_out, contexts, m, rows, n_rows, wide, grads, delta_out, delta_in):
+    """delta_in[j] = Σ_t g[j, t] w_out[rows[t]], delta_out[t] = Σ_j g[j, t] w_in[contexts[j]];
+    with `wide`, the first six output rows in one pass over each input row."""
+    dim = w_in.shape[1]
+    # with fewer than six rows (`wide` 0) o1..o5 are stand-ins that are never read
+    o0, o1, o2 = w_out[rows[0]], w_out[rows[1 % n_rows]], w_out[rows[2 % n_rows]]
+    o3, o4, o5 = w_out[rows[3 % n_rows]], w_out[rows[4 % n_rows]], w_out[rows[5 % n_rows]]
+    d0, d1, d2 = delta_out[0], delta_out[1 % n_rows], delta_out[2 % n_rows]
+    d3, d4, d5 = delta_out[3 % n_rows], delta_out[4 % n_rows], delta_out[5 % n_rows]
+    delta_out[:n_rows] = 0.0
+    for j in range(m):
+        a = w_in[contexts[j]]
+        di = delta_in[j]
+        if wide:
+            g0, g1, g2, g3, g4, g5 = grads[j, 0], grads[j, 1], grads[j, 2], grads[j, 3], grads[j, 4], grads[j, 5]
+            for k in range(dim):
+                x = a[k]
+                di[k] = ((g0 * o0[k] + g1 * o1[k]) + (g2 * o2[k] + g3 * o3[k])) + (g4 * o4[k] + g5 * o5[k])
+                d0[k] += g0 * x
+                d1[k] += g1 * x
+                d2[k] += g2 * x
+                d3[k] += g3 * x
+                d4[k] += g4 * x
+                d5[k] += g5 * x
+        else:
+            di[:] = 0.0
+        for t in range(wide, n_rows):
+            p, e, g = w_out[rows[t]], delta_out[t], grads[j, t]
+            for k in range(dim):
+                di[k] += g * p[k]
+                e[k] += g * a[k]
+
+
+@njit(**JIT_OPTIONS)
 def _neg_window(w_in, w_out, contexts, m, rows, n_rows, alpha, block):
     """One SGD step on the pairs (context_j -> rows[0]) with shared negatives rows[1:].
 
     All gradients are taken at the old weights (a minibatch of the window's pairs), as in
     pWord2Vec (Ji et al., 2016): the output rows are loaded once per window, not per pair.
+    With negative 5 or more, the scores and the gradients of the first six output rows are
+    taken in one pass over each input row (a third less time than one row a pass; with the
+    rows padded to 8 floats, see `padding`).
     """
     grads, delta_out, delta_in = block
     dim = w_in.shape[1]
+    wide = 6 if n_rows >= 6 else 0  # a noise word equal to the target leaves fewer rows
+    _window_scores(w_in, w_out, contexts, m, rows, n_rows, wide, grads)
     loss = 0.0
     for j in range(m):
-        c = contexts[j]
         for t in range(n_rows):
-            r = rows[t]
-            s = np.float32(0.0)
-            for k in range(dim):
-                s += w_in[c, k] * w_out[r, k]
+            s = grads[j, t]  # the score, replaced by the step of its gradient
             sig, log_sig = sigmoid_and_log(s)
             if t == 0:  # the target
                 grads[j, t] = np.float32(alpha * (1.0 - sig))
@@ -49,15 +114,7 @@ def _neg_window(w_in, w_out, contexts, m, rows, n_rows, alpha, block):
             else:  # a noise word: -log sigmoid(-s)
                 grads[j, t] = np.float32(-alpha * sig)
                 loss += s - log_sig
-    delta_out[:n_rows] = 0.0
-    delta_in[:m] = 0.0
-    for j in range(m):
-        c = contexts[j]
-        for t in range(n_rows):
-            g, r = grads[j, t], rows[t]
-            for k in range(dim):
-                delta_in[j, k] += g * w_out[r, k]
-                delta_out[t, k] += g * w_in[c, k]
+    _window_deltas(w_in, w_out, contexts, m, rows, n_rows, wide, grads, delta_out, delta_in)
     for t in range(n_rows):
         r = rows[t]
         for k in range(dim):
