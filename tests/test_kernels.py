@@ -168,6 +168,26 @@ def test_window_step_against_numpy(dim, rows):
     assert_allclose(w_in, v, rtol=1e-4, atol=1e-6)
 
 
+@pytest.mark.parametrize("rows", [[3, 7, 1], [3, 7, 1, 9, 0, 5], [3, 7, 1, 9, 0, 5, 2, 8], [3, 7, 7, 9, 3, 5, 7]])
+def test_scores_and_apply_against_numpy(rows):
+    """The output layer of one hidden vector (CBOW's neg, the subword kernels): the six-row
+    pass, the rows after it, fewer than six rows, a row listed more than once."""
+    rng = np.random.default_rng(len(rows))
+    dim, targets = 13, np.array(rows, np.int64)
+    h, w_out = rng.normal(0, 0.5, dim).astype(np.float32), rng.normal(0, 0.5, (12, dim)).astype(np.float32)
+    out = np.zeros(len(rows), np.float32)
+    kernel_ops.scores(h, w_out, targets, len(rows), out)
+    assert_allclose(out, w_out[targets] @ h, rtol=1e-5, atol=1e-6)
+    grads = rng.normal(0, 0.1, len(rows)).astype(np.float32)
+    grad_h = np.zeros(dim, np.float32)
+    u = w_out.astype(np.float64)
+    expected_grad_h = grads @ u[targets]
+    np.add.at(u, targets, np.outer(grads, h))
+    kernel_ops.apply(h, grad_h, w_out, targets, grads, len(rows))
+    assert_allclose(grad_h, expected_grad_h, rtol=1e-5, atol=1e-6)
+    assert_allclose(w_out, u, rtol=1e-5, atol=1e-6)
+
+
 def test_negative_equal_to_target_is_skipped():
     # the noise word is the target itself: only the positive term is trained (C tool, gensim)
     tables, _ = _tables(COUNTS, "neg", negative_word=1)

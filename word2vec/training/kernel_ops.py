@@ -159,10 +159,42 @@ def score(h, w_out, row):
 
 
 @njit(**JIT_OPTIONS)
+def scores(h, w_out, rows, n, out):
+    """out[i] = h · w_out[rows[i]] for i < n; the first six rows in one pass over h when n >= 6
+    (with rows padded to 8 floats, a third less time than one row a pass; see `padding`)."""
+    first = 0
+    if n >= 6:
+        o0, o1, o2 = w_out[rows[0]], w_out[rows[1]], w_out[rows[2]]
+        o3, o4, o5 = w_out[rows[3]], w_out[rows[4]], w_out[rows[5]]
+        s0 = s1 = s2 = s3 = s4 = s5 = np.float32(0.0)
+        for k in range(h.shape[0]):
+            x = h[k]
+            s0 += x * o0[k]
+            s1 += x * o1[k]
+            s2 += x * o2[k]
+            s3 += x * o3[k]
+            s4 += x * o4[k]
+            s5 += x * o5[k]
+        out[0], out[1], out[2], out[3], out[4], out[5] = s0, s1, s2, s3, s4, s5
+        first = 6
+    for i in range(first, n):
+        out[i] = score(h, w_out, rows[i])
+
+
+@njit(**JIT_OPTIONS)
 def apply(h, grad_h, w_out, rows, grads, n):
-    """grad_h += Σ g_i w_out[row_i] at the old weights, then w_out[row_i] += g_i h."""
+    """grad_h += Σ g_i w_out[row_i] at the old weights (the first six rows in one pass when n >= 6),
+    then w_out[row_i] += g_i h, a row at a time (a row may be listed twice)."""
     dim = h.shape[0]
-    for i in range(n):
+    first = 0
+    if n >= 6:
+        o0, o1, o2 = w_out[rows[0]], w_out[rows[1]], w_out[rows[2]]
+        o3, o4, o5 = w_out[rows[3]], w_out[rows[4]], w_out[rows[5]]
+        g0, g1, g2, g3, g4, g5 = grads[0], grads[1], grads[2], grads[3], grads[4], grads[5]
+        for k in range(dim):
+            grad_h[k] += ((g0 * o0[k] + g1 * o1[k]) + (g2 * o2[k] + g3 * o3[k])) + (g4 * o4[k] + g5 * o5[k])
+        first = 6
+    for i in range(first, n):
         g, r = grads[i], rows[i]  # locals: LLVM cannot prove the arrays don't alias
         for k in range(dim):
             grad_h[k] += g * w_out[r, k]
@@ -183,16 +215,11 @@ def logistic(s, label, alpha, grads, i):
 @njit(**JIT_OPTIONS)
 def output_neg(h, grad_h, w_out, target, negative, threshold, alias, alpha, rng, rows, grads):
     """The target and `negative` noise words; all gradients taken at the old weights."""
-    rows[0] = target
-    loss = logistic(score(h, w_out, target), 1.0, alpha, grads, 0)
-    n = 1
-    for _ in range(negative):
-        noise = sample_noise(rng, threshold, alias)
-        if noise == target:  # as the C tool and gensim: the target is never its own negative
-            continue
-        rows[n] = noise
-        loss += logistic(score(h, w_out, noise), 0.0, alpha, grads, n)
-        n += 1
+    n = draw_targets(target, negative, threshold, alias, rng, rows)
+    scores(h, w_out, rows, n, grads)
+    loss = 0.0
+    for i in range(n):
+        loss += logistic(grads[i], 1.0 if i == 0 else 0.0, alpha, grads, i)  # the score becomes the step
     apply(h, grad_h, w_out, rows, grads, n)
     return loss
 

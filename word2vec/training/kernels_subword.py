@@ -27,7 +27,7 @@ output layer is this module's own, so the two kernel families can change apart.
 import numpy as np
 from numba import njit
 
-from .kernel_ops import (LOSS_HS, LOSS_NEG, LOSS_SOFTMAX, apply, below, logistic, prefetch_row, sample_noise, score,
+from .kernel_ops import (LOSS_HS, LOSS_NEG, LOSS_SOFTMAX, apply, below, logistic, prefetch_row, sample_noise, scores,
                          subsample)
 
 JIT_OPTIONS = dict(nogil=True, fastmath=True, cache=True)
@@ -79,9 +79,10 @@ def _spread(w_in, bag, n, grad_h):
 @njit(**JIT_OPTIONS)
 def _logistic_rows(h, grad_h, w_out, out_rows, labels, n, alpha, grads):
     """Binary logistic outputs on w_out[out_rows[:n]], all gradients at the old weights; the loss."""
+    scores(h, w_out, out_rows, n, grads)
     loss = 0.0
     for i in range(n):
-        loss += logistic(score(h, w_out, out_rows[i]), labels[i], alpha, grads, i)
+        loss += logistic(grads[i], labels[i], alpha, grads, i)  # the score becomes the step
     apply(h, grad_h, w_out, out_rows, grads, n)
     return loss
 
@@ -161,14 +162,16 @@ def _pair_neg(h, grad_h, w_out, target, noise, at, negative, alpha, out_rows, gr
     """`output` for one neg pair whose noise words are drawn already, noise[at:at + negative]."""
     grad_h[:] = 0.0
     out_rows[0] = target
-    loss = logistic(score(h, w_out, target), 1.0, alpha, grads, 0)
     n = 1
     for q in range(at, at + negative):
         r = noise[q]
         if r != target:  # as the word kernels: the target is never its own negative
             out_rows[n] = r
-            loss += logistic(score(h, w_out, r), 0.0, alpha, grads, n)
             n += 1
+    scores(h, w_out, out_rows, n, grads)
+    loss = 0.0
+    for i in range(n):
+        loss += logistic(grads[i], 1.0 if i == 0 else 0.0, alpha, grads, i)  # the score becomes the step
     apply(h, grad_h, w_out, out_rows, grads, n)
     return loss
 
