@@ -30,6 +30,7 @@ def test_one_pass_generator_trains_the_same_as_the_file(tmp_path):
     np.testing.assert_array_equal(from_list.w_out, from_file.w_out)
     assert from_list.config.model.vector_size == 12 and from_list.config.train.epochs == 2
     assert len(from_list.metrics["epochs"]) == 2
+    assert from_list.wv.vectors.flags.c_contiguous and from_list.w_out.flags.c_contiguous  # not training's padded rows
 
 
 def test_overrides_find_their_section_or_are_refused():

@@ -235,6 +235,8 @@ class Model:
     """
 
     def __init__(self, wv, config, metrics=None, w_out=None, source=None, word_rows=None):
+        if w_out is not None and not w_out.flags.c_contiguous:  # training's view of its padded rows
+            w_out = np.ascontiguousarray(w_out)
         self.wv, self.config, self.metrics, self.w_out, self.source = wv, config, metrics or {}, w_out, source
         self.word_rows = word_rows
 

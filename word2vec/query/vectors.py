@@ -57,6 +57,8 @@ class Vectors(KeyedMixin):
             vectors = np.asarray(vectors, dtype=np.float32)
         if vectors.ndim != 2 or vectors.shape[0] != len(self.words):
             raise DataError(f"{len(self.words)} words but vectors of shape {vectors.shape}")
+        if not vectors.flags.c_contiguous:  # e.g. training's view of its padded rows: callers expect gensim's layout
+            vectors = np.ascontiguousarray(vectors)
         if counts is not None:
             counts = np.asarray(counts, dtype=np.int64)
             if counts.shape != (len(self.words),):
