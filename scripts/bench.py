@@ -183,7 +183,10 @@ def venv_python(venv):
 
 def can_import(python, env):
     probe = "import gensim, numba, numpy, click, tqdm, yaml, word2vec.cli"
-    result = subprocess.run([str(python), "-c", probe], env=env, capture_output=True, text=True)
+    try:
+        result = subprocess.run([str(python), "-c", probe], env=env, capture_output=True, text=True)
+    except OSError as exc:  # no such interpreter, or not executable
+        return False, [exc.strerror or str(exc)]
     return result.returncode == 0, result.stderr.strip().splitlines()[-1:] or [""]
 
 
