@@ -150,7 +150,7 @@ def test_metrics_record_every_round_its_bytes_and_its_compute_and_sync_time(unbr
     log = metrics["round_log"]
     assert len(log) == sum(epoch["rounds"] for epoch in metrics["epochs"]) == 3 * metrics["epochs"][0]["rounds"]
     for entry in log:
-        merged = (entry["rows_in"] + entry["rows_out"]) * (4 + 4 * dim)  # row ids int32, deltas float32
+        merged = (entry["rows_in"] + entry["rows_out"]) * (4 + 2 * dim)  # row ids int32, deltas float16 (on the wire)
         assert 0 < merged and (n + 1) * merged <= entry["bytes"] <= 2 * n * merged
         assert entry["compute_seconds"] > 0 and entry["sync_seconds"] >= 0
         # sync is the part of the round's wall time (since the last merge) the workers' compute did not hide

@@ -18,6 +18,7 @@ import numpy as np
 from ..text import vocab as vocab_mod
 from ..training import checkpoint, loop, padding, subword_model
 from . import blocks as blocks_mod
+from . import deltas as deltas_mod
 
 _INDEXES = {}  # run id → word → id, built once per worker process
 _REPLICAS = {}  # (run id, worker address) → Replica
@@ -189,7 +190,7 @@ class Replica:
         updates up to `base_seq` plus the shard's pending deltas; its RNGs start from `rngs` (the driver's),
         or go on where they stand (None).
 
-        Returns ((rows int32, deltas float32) of w_in and of w_out, tallies (threads, 3),
+        Returns ((rows int32, deltas float16: see `deltas.on_the_wire`) of w_in and of w_out, tallies (threads, 3),
         RNG states after the round (threads, 1), seconds in the kernels); `work` is `base` again after.
         """
         shard = self.shards[index]
@@ -207,8 +208,8 @@ class Replica:
         started = time.perf_counter()
         _run_jobs(shard.trainer, state, lo, hi)
         seconds = time.perf_counter() - started
-        deltas = (_take_deltas(self.work[0], starts[0], shard.input_rows(lo, hi)),
-                  _take_deltas(self.work[1], starts[1]))
+        deltas = tuple(deltas_mod.on_the_wire(part) for part in (
+            _take_deltas(self.work[0], starts[0], shard.input_rows(lo, hi)), _take_deltas(self.work[1], starts[1])))
         for base, work, start in zip(self.base, self.work, starts):
             if start is not base:
                 work[:] = base
