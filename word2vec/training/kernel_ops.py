@@ -51,8 +51,7 @@ MAX_EXP = 8.0
 TABLE_SIZE = 4096
 _GRID = np.linspace(-MAX_EXP, MAX_EXP, TABLE_SIZE + 1)
 SIGMOID_TABLE = np.stack([1.0 / (1.0 + np.exp(-_GRID)), -np.logaddexp(0.0, -_GRID)], axis=1).astype(np.float32)
-_SCALE = TABLE_SIZE / (2.0 * MAX_EXP)
-_SCALE32, _MAX_EXP32 = np.float32(_SCALE), np.float32(MAX_EXP)
+_SCALE32, _MAX_EXP32 = np.float32(TABLE_SIZE / (2.0 * MAX_EXP)), np.float32(MAX_EXP)
 
 
 @njit(nogil=True, cache=True)
@@ -213,15 +212,22 @@ def logistic(s, label, alpha, grads, i):
 
 
 @njit(**JIT_OPTIONS)
-def output_neg(h, grad_h, w_out, target, negative, threshold, alias, alpha, rng, rows, grads):
-    """The target and `negative` noise words; all gradients taken at the old weights."""
-    n = draw_targets(target, negative, threshold, alias, rng, rows)
+def neg_rows(h, grad_h, w_out, rows, n, alpha, grads):
+    """One step of h on the target rows[0] and its noise words rows[1:n], all gradients taken at the
+    old weights (grads is scratch: the scores, then the steps); the loss."""
     scores(h, w_out, rows, n, grads)
     loss = 0.0
     for i in range(n):
         loss += logistic(grads[i], 1.0 if i == 0 else 0.0, alpha, grads, i)  # the score becomes the step
     apply(h, grad_h, w_out, rows, grads, n)
     return loss
+
+
+@njit(**JIT_OPTIONS)
+def output_neg(h, grad_h, w_out, target, negative, threshold, alias, alpha, rng, rows, grads):
+    """The target and `negative` noise words; all gradients taken at the old weights."""
+    n = draw_targets(target, negative, threshold, alias, rng, rows)
+    return neg_rows(h, grad_h, w_out, rows, n, alpha, grads)
 
 
 @njit(**JIT_OPTIONS)

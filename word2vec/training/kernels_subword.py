@@ -20,15 +20,16 @@ Arguments are those of the `kernels.train_*` functions, with `w_in` of shape
 the end of `tables`:
     offsets int64 (W + 1,), rows int32 (R,)   word w's rows are rows[offsets[w]:offsets[w + 1]]
     overlap float32 (W,)                      Σ_r c_r² / n of each word's rows
-Only the RNG, sigmoid, noise and subsampling helpers are shared with `kernels`; the
-output layer is this module's own, so the two kernel families can change apart.
+The RNG, sigmoid, noise and subsampling helpers and the logistic rows (`kernel_ops.scores`,
+`apply`, `neg_rows`) are shared with `kernels`; the output layer over several targets at once
+(neg, hs and softmax) is this module's own.
 """
 
 import numpy as np
 from numba import njit
 
-from .kernel_ops import (LOSS_HS, LOSS_NEG, LOSS_SOFTMAX, apply, below, logistic, prefetch_row, sample_noise, scores,
-                         subsample)
+from .kernel_ops import (LOSS_HS, LOSS_NEG, LOSS_SOFTMAX, apply, below, logistic, neg_rows, prefetch_row, sample_noise,
+                         scores, subsample)
 
 JIT_OPTIONS = dict(nogil=True, fastmath=True, cache=True)
 
@@ -168,12 +169,7 @@ def _pair_neg(h, grad_h, w_out, target, noise, at, negative, alpha, out_rows, gr
         if r != target:  # as the word kernels: the target is never its own negative
             out_rows[n] = r
             n += 1
-    scores(h, w_out, out_rows, n, grads)
-    loss = 0.0
-    for i in range(n):
-        loss += logistic(grads[i], 1.0 if i == 0 else 0.0, alpha, grads, i)  # the score becomes the step
-    apply(h, grad_h, w_out, out_rows, grads, n)
-    return loss
+    return neg_rows(h, grad_h, w_out, out_rows, n, alpha, grads)
 
 
 @njit(**JIT_OPTIONS)
