@@ -86,7 +86,6 @@ def test_a_subword_replica_sends_every_row_it_changed(topic_corpus, monkeypatch,
     text = open(topic_corpus[0]).read()[:20000]
     sent = [a_replica(config, text).train(0, RNGS, 0, 0, 1, (0.05, 0.04)) for _ in range(2)]
     monkeypatch.setattr(replica.Shard, "input_rows", lambda self, lo, hi: None)
-    monkeypatch.setattr(replica, "_CHUNK_ROWS", 7)
     whole = a_replica(config, text)
     compared = whole.train(0, RNGS, 0, 0, 1, (0.05, 0.04))
     for ours in sent:

@@ -335,3 +335,56 @@ def test_cluster_phrases_refuse_stdin_and_binary_files_in_one_line(scheduler, wr
     result = run(["phrases", str(write_corpus(b"a b\0c\n")), "--cluster", scheduler])
     assert result.exit_code == 1
     assert result.output.splitlines()[-1].endswith("looks like a binary file (it holds NUL bytes), not text")
+
+
+def test_the_compiled_float16_rounding_is_numpys():
+    """`delta_kernels.half_bits` rounds as numpy's astype(float16): random bit patterns (NaN, inf, subnormals
+    and all), the halfway ties, and the edges of the half's range."""
+    from numba import njit
+
+    from word2vec.distributed.delta_kernels import half_bits
+
+    @njit
+    def rounded(bits, out):
+        for i in range(bits.shape[0]):
+            out[i] = half_bits(bits[i])
+
+    rng = np.random.default_rng(7)
+    edges = np.array([0.0, -0.0, np.inf, -np.inf, np.nan, 65504.0, 65519.0, 65520.0, 2.0 ** -25, 2.0 ** -24,
+                      3 * 2.0 ** -25, 2.0 ** -14, 1 + 2.0 ** -11, 1 + 3 * 2.0 ** -11], np.float32)
+    values = np.concatenate([rng.integers(0, 2 ** 32, 300_000, dtype=np.uint64).astype(np.uint32).view(np.float32),
+                             (rng.standard_normal(100_000) * 1e-5).astype(np.float32), edges, -edges])
+    out = np.empty(len(values), np.uint16)
+    rounded(values.view(np.uint32), out)
+    with np.errstate(over="ignore", invalid="ignore"):
+        expected = values.astype(np.float16).view(np.uint16)
+    assert np.array_equal(out, expected)
+
+
+def test_taking_and_applying_deltas_match_numpy():
+    """`deltas.take` sends exactly the changed rows, rounded to float16, and puts them back; `deltas.apply` adds
+    them in float32 and copies them to the working weights, as numpy's fancy indexing does."""
+    from word2vec.distributed import deltas as deltas_mod
+    from word2vec.training import padding
+
+    rng = np.random.default_rng(3)
+    base = rng.standard_normal((50, 13)).astype(np.float32)
+    current = padding.copy(base)
+    changed = np.array([2, 7, 8, 31, 49])
+    current[changed] += rng.standard_normal((5, 13)).astype(np.float32) * 1e-3
+    current[20, 4] = np.nan  # a diverged value still travels
+    expected = current[sorted([*changed, 20])] - base[sorted([*changed, 20])]
+    rows, deltas = deltas_mod.take(current, base)
+    assert rows.tolist() == sorted([*changed, 20]) and deltas.dtype == np.float16
+    np.testing.assert_array_equal(deltas, expected.astype(np.float16))
+    np.testing.assert_array_equal(current, base)
+    only = deltas_mod.take(current, base, np.array([2, 3], np.int64))  # nothing changed any more
+    assert len(only[0]) == 0 and only[1].shape == (0, 13)
+    current[[3, 9]] += 1.0
+    assert deltas_mod.take(current, base, np.array([3, 4]))[0].tolist() == [3]  # only candidates are compared
+    weights, work = base.copy(), padding.copy(base)
+    deltas_mod.apply(weights, (rows, deltas), work)
+    reference = base.copy()
+    reference[rows] += deltas.astype(np.float32)
+    np.testing.assert_array_equal(weights, reference)
+    np.testing.assert_array_equal(work, reference)

@@ -8,6 +8,8 @@ a local run's Hogwild threads do where few workers share a row, and stays stable
 
 import numpy as np
 
+from . import delta_kernels
+
 MAX_SUMMED = 2  # a row moves at most this many times its mean delta: the stability limit (see merge)
 WIRE = np.float16  # deltas travel, and every replica applies them, in half precision (see on_the_wire)
 
@@ -31,15 +33,42 @@ def merge(parts):
     that k workers all pull to the same point in a round (a frequent word, saturated) would move
     k times too far if summed, and x ← x + f (t − x) stays stable only for f < 2: summed deltas
     from 8 workers diverged. Each part lists a row at most once, so adding the parts in turn into
-    the union of their rows sums them without sorting the deltas.
+    the union of their rows sums them without sorting the deltas. The parts are as they travel
+    (float16; others are rounded to it first); the sums are float32, rounded once at the end.
     """
     rows = np.unique(np.concatenate([p[0] for p in parts])).astype(np.int32)
     total = np.zeros((len(rows), parts[0][1].shape[1]), np.float32)
     touched = np.zeros(len(rows), np.float32)
     for part_rows, deltas in parts:
-        where = np.searchsorted(rows, part_rows)
-        total[where] += deltas
-        touched[where] += 1.0
-    crowded = touched > MAX_SUMMED
-    total[crowded] *= (MAX_SUMMED / touched[crowded])[:, None]
-    return on_the_wire((rows, total))
+        halves = np.ascontiguousarray(deltas, dtype=WIRE).view(np.uint16)
+        delta_kernels.add_part(total, touched, np.searchsorted(rows, part_rows), halves, delta_kernels.HALF_TO_FLOAT)
+    merged = np.empty(total.shape, np.uint16)
+    delta_kernels.capped_halves(total, touched, MAX_SUMMED, merged)
+    return rows, merged.view(WIRE)
+
+
+def apply(weights, update, work=None):
+    """Add an update, (rows, float16 deltas), to `weights` in float32; copy the rows it changed to `work`."""
+    rows, deltas = update
+    if deltas.dtype != WIRE:  # not as they travel (a test's, say): added as they are
+        weights[rows] += deltas
+        if work is not None:
+            work[rows] = weights[rows]
+        return
+    halves = np.ascontiguousarray(deltas).view(np.uint16)
+    delta_kernels.apply_rows(weights, weights if work is None else work, rows, halves, delta_kernels.HALF_TO_FLOAT)
+
+
+def take(current, base, candidates=None):
+    """(row ids int32, deltas float16 as they travel) of the rows of `current` that differ from `base`
+    (only the `candidates` rows are compared when given, else every row); those rows go back to base."""
+    candidates = np.arange(len(base), dtype=np.int32) if candidates is None else candidates.astype(np.int32, copy=False)
+    rows = np.empty(len(candidates), np.int32)
+    halves = np.empty((len(candidates), base.shape[1]), np.uint16)
+    n = delta_kernels.take_rows(current, base, candidates, rows, halves)
+    return rows[:n], halves[:n].view(WIRE)
+
+
+def warm_up():
+    """Load the compiled passes of `take`, `merge` and `apply` (see `delta_kernels`)."""
+    delta_kernels.warm_up()

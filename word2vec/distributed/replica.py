@@ -23,7 +23,6 @@ from . import deltas as deltas_mod
 _INDEXES = {}  # run id → word → id, built once per worker process
 _REPLICAS = {}  # (run id, worker address) → Replica
 _STARTING = threading.Lock()  # two placements on one worker may start its replica at once
-_CHUNK_ROWS = 1 << 16  # rows compared at a time: the bucket matrix never needs a full-size mask
 
 
 class MissingReplica(Exception):
@@ -41,7 +40,9 @@ def initial_weights(vocab, config):
 
 def load_kernel(config):
     """Import the kernels and load the config's one from numba's cache (a task sent to every worker as the
-    driver connects, so that it runs while the corpus is counted, not when the shards are built)."""
+    driver connects, so that it runs while the corpus is counted, not when the shards are built), and the
+    passes over the deltas."""
+    deltas_mod.warm_up()
     loop.preload(config)
 
 
@@ -158,9 +159,8 @@ class Replica:
             raise MissingReplica(f"the replica holds {self.applied} updates and was sent update {seq}")
         if self.config.train.sync_lag:  # to train a round from before this update (see `_starts`)
             self.undo = [(rows, base[rows]) for base, (rows, _) in zip(self.base, update)]
-        for base, work, (rows, deltas) in zip(self.base, self.work, update):
-            base[rows] += deltas
-            work[rows] = base[rows]
+        for base, work, part in zip(self.base, self.work, update):
+            deltas_mod.apply(base, part, work)
         self.applied = seq
 
     def _starts(self, shard, seq, base_seq):
@@ -208,8 +208,8 @@ class Replica:
         started = time.perf_counter()
         _run_jobs(shard.trainer, state, lo, hi)
         seconds = time.perf_counter() - started
-        deltas = tuple(deltas_mod.on_the_wire(part) for part in (
-            _take_deltas(self.work[0], starts[0], shard.input_rows(lo, hi)), _take_deltas(self.work[1], starts[1])))
+        deltas = (deltas_mod.take(self.work[0], starts[0], shard.input_rows(lo, hi)),
+                  deltas_mod.take(self.work[1], starts[1]))
         for base, work, start in zip(self.base, self.work, starts):
             if start is not base:
                 work[:] = base
@@ -244,23 +244,6 @@ def _run_jobs(trainer, state, lo, hi):
         thread.join()
     if errors:
         raise errors[0]
-
-
-def _take_deltas(current, base, candidates=None):
-    """(row ids int32, deltas float32) of the rows of `current` that differ from `base`; those rows go back to base.
-
-    Only the `candidates` rows are compared when given (sorted int array), else every row, a chunk at a time.
-    """
-    if candidates is not None:
-        changed = candidates[(current[candidates] != base[candidates]).any(axis=1)]
-    else:
-        changed = np.concatenate([np.flatnonzero((current[lo:lo + _CHUNK_ROWS] != base[lo:lo + _CHUNK_ROWS])
-                                                 .any(axis=1)) + lo for lo in range(0, len(base), _CHUNK_ROWS)]
-                                 or [np.zeros(0, np.int64)])
-    changed = changed.astype(np.int32)
-    deltas = current[changed] - base[changed]
-    current[changed] = base[changed]
-    return changed, deltas
 
 
 def _key(run_id):

@@ -29,7 +29,7 @@ from ..text import vocab as vocab_mod
 from ..training import checkpoint, continuation, interrupts, loop, subword_model
 from . import blocks as blocks_mod
 from . import checkpoints, connect, faults, replica
-from .deltas import merge
+from .deltas import apply, merge, warm_up as load_merge
 from . import vocab as cluster_vocab
 
 def _vocabulary(client, paths, config, vocab, log):
@@ -121,7 +121,9 @@ class Driver:
 
     def start(self):
         """Build every shard on its worker; each shard's (words per epoch, digest, raw tokens, invalid bytes)."""
-        built = self.placement.run_tasks(lambda worker, indexes, ready: ready, place=True)
+        pending = self.placement.send(lambda worker, indexes, ready: ready, place=True)
+        load_merge()  # the driver's compiled merge, loaded while the workers build the shards
+        built = self.placement.collect(pending)
         summaries = [built[shard.index] for shard in self.shards]
         words = [summary[0] for summary in summaries]
         self.total_words = sum(words)
@@ -202,8 +204,8 @@ class Driver:
         if self.lag:  # what a checkpoint in mid-epoch needs: the weights before this update, the shards' deltas
             self.previous = tuple(weights[rows] for weights, (rows, _) in zip((self.w_in, self.w_out), update))
             self.last_deltas = [result[0] for result in results]
-        for weights, (rows, deltas) in zip((self.w_in, self.w_out), update):
-            weights[rows] += deltas
+        for weights, part in zip((self.w_in, self.w_out), update):
+            apply(weights, part)
         placement = self.placement
         holders = lambda: sorted(placement.replicas & placement.watch.live)  # noqa: E731
         self.updates[seq] = faults.Scattered(self.client, update, holders)
