@@ -26,6 +26,7 @@ from . import replica
 POLL_SECONDS = 0.1  # how often the watch asks the scheduler which workers are alive
 WORKER_WAIT_SECONDS = 60.0  # how long to wait for a worker to (re)join when none is left
 RETRIES = 3  # cancelled tasks run again on their own (live) worker per batch before the run gives up
+GONE = ("cancelled", "error", "lost")  # statuses of a future whose result no task can wait for
 SCATTER_SECONDS = 120  # longest a scatter may take before it is tried again (a target may die during it)
 
 
@@ -269,10 +270,6 @@ class Placement:
         if self.retries > RETRIES * len(self.shards):
             raise W2VError(f"the tasks of worker {worker} were cancelled {self.retries} times, though it is alive "
                            f"({type(exc).__name__}: {exc}); resume from the last checkpoint with --resume")
-        # cancelled for lost dependencies: data that lived only on a lost worker (a merged update) still looks
-        # finished to this client until the scheduler's word arrives; sent again at once, the task was cancelled
-        # again, all its retries within milliseconds (seen once in ten runs of the killed-worker test)
-        time.sleep(2 * POLL_SECONDS)
         self._submit(pending, make_task, worker, indexes, placed)
 
     def _move(self, pending, make_task, lost, indexes):

@@ -187,7 +187,9 @@ class Driver:
             # a shard placed just now (or resumed) lacks its deltas of the last round, which this one trains from
             moved = ready is not None or (seq == 2 and self.resumed)
             pending = [self.last_deltas[i] for i in indexes] if moved and upto < seq - 1 else None
-            after = [ready] + [self.last[i][0] for i in indexes if self.last.get(i, (None, None))[1] == worker]
+            # a cancelled try of this very round is no task to wait for: waiting on it cancelled every retry
+            after = [ready] + [future for future, there in (self.last.get(i, (None, None)) for i in indexes)
+                               if there == worker and future.status not in faults.GONE]
             future = self.client.submit(replica.train_round, self.run.run_id, updates, indexes, rngs, position,
                                         after, pending, workers=[worker], pure=False)
             self.last.update((i, (future, worker)) for i in indexes)
