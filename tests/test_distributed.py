@@ -388,3 +388,27 @@ def test_taking_and_applying_deltas_match_numpy():
     reference[rows] += deltas.astype(np.float32)
     np.testing.assert_array_equal(weights, reference)
     np.testing.assert_array_equal(work, reference)
+
+
+def test_a_block_counted_to_keep_is_encoded_from_its_tokens_as_from_its_bytes():
+    """Training counts each block on the worker that will train it and keeps its tokens (`count_block(keep=)`),
+    so encoding it reads nothing again: the same counts, ids, ends, tokens and invalid bytes either way."""
+    from word2vec.distributed import blocks, replica
+    from word2vec.distributed import vocab as cluster_vocab
+
+    data = "a b c\n\n  d a b\nx \udcff y a b c d e f g\nb\n".encode("utf-8", "surrogateescape")
+    kept = cluster_vocab.count_block(data, False, 100, keep=("run-k", "block-1"))
+    plain = cluster_vocab.count_block(data, False, 100)
+    assert kept.counts == plain.counts and kept.bad_bytes == plain.bad_bytes == 1
+    words = replica.join_words(["a", "b", "c", "d", "e"])
+    try:
+        from_tokens = replica.encode_block(b"", "block-1", "run-k", words, False, 3)  # its bytes are not read
+        assert blocks.kept("run-k", "block-1") is None  # given up once encoded
+        from_bytes = replica.encode_block(data, "block-1", "run-k", words, False, 3)
+    finally:
+        replica.stop("run-k")
+    assert [np.asarray(x).tolist() for x in from_tokens] == [np.asarray(x).tolist() for x in from_bytes]
+    assert from_bytes[2:] == (17, 1)
+    cluster_vocab.count_block(data, False, 100, keep=("run-k", "block-2"))
+    replica.stop("run-k")  # a run that ends (or fails) before encoding leaves nothing behind
+    assert blocks.kept("run-k", "block-2") is None

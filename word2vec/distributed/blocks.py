@@ -97,6 +97,16 @@ def lines_of_tokens(text):
             yield [w if len(w) <= MAX_TOKEN_CHARS else w[:MAX_TOKEN_CHARS] for w in words]
 
 
+def tokenize(text):
+    """A block's tokens as (its distinct words in order of first use, int32 ids into them, int64 tokens a line),
+    lines without tokens left out."""
+    index, ids, lengths = {}, [], []
+    for words in lines_of_tokens(text):
+        ids += [index.setdefault(w, len(index)) for w in words]
+        lengths.append(len(words))
+    return list(index), np.array(ids, dtype=np.int32), np.array(lengths, dtype=np.int64)
+
+
 def encode(data, index, lowercase, max_sentence_length):
     """One block as vocabulary ids, as `text.corpus.encode` makes them.
 
@@ -108,14 +118,38 @@ def encode(data, index, lowercase, max_sentence_length):
     raw_tokens : int, the tokens before dropping; bad_bytes : int.
     """
     text, bad = decode(data, lowercase)
-    ids, raw_ends, total = [], [], 0
-    for words in lines_of_tokens(text):
-        ids += [index.get(w, -1) for w in words]
-        cuts = np.arange(max_sentence_length, len(words), max_sentence_length)
-        raw_ends += (cuts + total).tolist() + [total + len(words)]
-        total += len(words)
-    ids = np.array(ids, dtype=np.int32)
+    return encode_tokens(tokenize(text), index, max_sentence_length) + (bad,)
+
+
+def encode_tokens(tokens, index, max_sentence_length):
+    """(ids, ends, raw tokens) of a block's `tokenize` output: see `encode`."""
+    words, local, lengths = tokens
+    known = np.fromiter((index.get(w, -1) for w in words), dtype=np.int32, count=len(words))
+    ids = known[local] if len(local) else np.zeros(0, np.int32)
+    raw_ends, total = [], 0
+    for n in lengths.tolist():
+        raw_ends += list(range(total + max_sentence_length, total + n, max_sentence_length)) + [total + n]
+        total += n
     keep = ids >= 0
     kept_upto = np.concatenate([[0], np.cumsum(keep, dtype=np.int64)])
     ends = np.unique(kept_upto[np.array(raw_ends, dtype=np.int64)])
-    return ids[keep], ends[ends > 0], total, bad
+    return ids[keep], ends[ends > 0], total
+
+
+_KEPT = {}  # (run id, block key) → a block's tokens and invalid bytes, counted here, kept for its encoding
+
+
+def keep(run_id, key, tokens, bad):
+    """Hold a block's `tokenize` output and invalid bytes in this worker until the run encodes it here."""
+    _KEPT[run_id, key] = tokens, bad
+
+
+def kept(run_id, key):
+    """(tokens, invalid bytes) that `keep` held for this block, given up; None if it was counted elsewhere."""
+    return _KEPT.pop((run_id, key), None)
+
+
+def forget(run_id):
+    """Drop what `keep` holds for the run (it ended, or failed before encoding)."""
+    for key in [key for key in _KEPT if key[0] == run_id]:
+        del _KEPT[key]

@@ -78,8 +78,8 @@ class Run:
         from dask import delayed
 
         corpus = self.config.corpus
-        return delayed(replica.encode_block, pure=False)(part, self.run_id, self.words.get(), corpus.lowercase,
-                                                         corpus.max_sentence_length)
+        return delayed(replica.encode_block, pure=False)(part, part.key, self.run_id, self.words.get(),
+                                                         corpus.lowercase, corpus.max_sentence_length)
 
 
 @dataclass

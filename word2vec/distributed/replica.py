@@ -61,12 +61,17 @@ def split_words(joined):
     return joined.split("\n") if joined else []
 
 
-def encode_block(data, run_id, words, lowercase, max_sentence_length):
-    """One block as ids against the broadcast vocabulary `words` (`join_words`; see `blocks.encode`)."""
+def encode_block(data, key, run_id, words, lowercase, max_sentence_length):
+    """Block `key` as ids against the broadcast vocabulary `words` (`join_words`; see `blocks.encode`): from
+    its tokens when it was counted here (`blocks.keep`), else from its bytes."""
     index = _INDEXES.get(run_id)
     if index is None:
         index = _INDEXES[run_id] = {word: i for i, word in enumerate(split_words(words))}
-    return blocks_mod.encode(data, index, lowercase, max_sentence_length)
+    counted = blocks_mod.kept(run_id, key)
+    if counted is None:
+        return blocks_mod.encode(data, index, lowercase, max_sentence_length)
+    tokens, bad = counted
+    return blocks_mod.encode_tokens(tokens, index, max_sentence_length) + (bad,)
 
 
 class _RoundTrainer(loop.Trainer):
@@ -314,3 +319,4 @@ def stop(run_id):
     for key in [key for key in _REPLICAS if key[0] == run_id]:
         del _REPLICAS[key]
     _INDEXES.pop(run_id, None)
+    blocks_mod.forget(run_id)

@@ -32,10 +32,10 @@ from . import checkpoints, connect, faults, replica
 from .deltas import apply, merge, warm_up as load_merge
 from . import vocab as cluster_vocab
 
-def _vocabulary(client, paths, config, vocab, log):
+def _vocabulary(client, paths, config, vocab, log, run_id):
     if vocab is not None:
         return vocab
-    words, counts, table = _count(client, paths, config)
+    words, counts, table = _count(client, paths, config, run_id)
     note = cluster_vocab.pruning_note(table)
     if note:
         log(note)
@@ -43,10 +43,24 @@ def _vocabulary(client, paths, config, vocab, log):
     return vocab
 
 
-def _count(client, paths, config):
-    """`cluster_vocab.count_words` in the blocks of the shards: every worker counts a share at once."""
+def _count(client, paths, config, run_id):
+    """`cluster_vocab.count_words` in the blocks of the shards: every worker counts the blocks its shard will
+    train, and keeps their tokens to encode them."""
     block_bytes = blocks_mod.block_bytes_for(client, blocks_mod.expand(paths))
-    return cluster_vocab.count_words(client, paths, config.corpus.lowercase, block_bytes=block_bytes)
+    workers = [address for address, _ in connect.workers(client)]  # as make_shards deals the blocks
+    return cluster_vocab.count_words(client, paths, config.corpus.lowercase, block_bytes=block_bytes,
+                                     keep_for=(run_id, workers))
+
+
+@contextlib.contextmanager
+def _run_on(client):
+    """A new run's id; on the way out, whatever the run left on the workers is dropped (`replica.stop`)."""
+    run_id = uuid.uuid4().hex
+    try:
+        yield run_id
+    finally:
+        with contextlib.suppress(Exception):
+            client.run(replica.stop, run_id, on_error="ignore")
 
 
 def _send_words(client, vocab, config):
@@ -82,11 +96,11 @@ def make_shards(client, paths, config, layout=None):
 class Driver:
     """The driver's copy of the weights, the shards and the round loop."""
 
-    def __init__(self, client, vocab, config, shards, reporter, weights, seeded, words):
+    def __init__(self, client, vocab, config, shards, reporter, weights, seeded, words, run_id):
         self.client, self.vocab, self.config, self.shards, self.reporter = client, vocab, config, shards, reporter
         self.w_in, self.w_out = weights
         self.seeded = seeded  # replicas may draw the starting weights themselves, as the driver did
-        self.run = faults.Run(uuid.uuid4().hex, vocab, config, words)
+        self.run = faults.Run(run_id, vocab, config, words)
         self.placement = faults.Placement(client, self.run, shards, self.weights, reporter.log)
         self.applied, self.sent = 0, 0  # rounds merged and sent so far: round k's merged update is number k
         self.updates, self.confirmed = {}, {}  # {number: faults.Scattered}; {worker: updates its replica holds}
@@ -287,13 +301,13 @@ def train(paths, config, output, address, reporter=None, vocab=None, hooks=None,
     connect.parse_address(address)
     loop._check_inputs(paths, config, output, hooks, inputs)
     with interrupts.SignalGuard() as guard, modeldir.locked(output, reporter.log), \
-            connect.connect(address, reporter.log) as client:
+            connect.connect(address, reporter.log) as client, _run_on(client) as run_id:
         started = time.perf_counter()
-        vocab = _vocabulary(client, paths, config, vocab, reporter.log)
+        vocab = _vocabulary(client, paths, config, vocab, reporter.log, run_id)
         sent, warming = _send_words(client, vocab, config)
         shards, block_bytes = make_shards(client, paths, config)
         weights = replica.initial_weights(vocab, config)
-        driver = Driver(client, vocab, config, shards, reporter, weights, seeded=True, words=sent)
+        driver = Driver(client, vocab, config, shards, reporter, weights, seeded=True, words=sent, run_id=run_id)
         vectors, metrics = _run(driver, output, paths, block_bytes, hooks, guard, started)
     return _evaluate(driver, vectors, metrics, output, hooks)
 
@@ -306,9 +320,9 @@ def continue_training(paths, config, output, address, start, reporter=None, hook
     connect.parse_address(address)
     loop._check_inputs(paths, config, output, hooks, inputs)
     with interrupts.SignalGuard() as guard, modeldir.locked(output, reporter.log), \
-            connect.connect(address, reporter.log) as client:
+            connect.connect(address, reporter.log) as client, _run_on(client) as run_id:
         started = time.perf_counter()
-        words, counts, table = _count(client, paths, config)
+        words, counts, table = _count(client, paths, config, run_id)
         if cluster_vocab.pruning_note(table):
             reporter.log(cluster_vocab.pruning_note(table))
         vocab, _, moved = vocab_mod.extend(start.vocab, words, counts, config.vocab.min_count)
@@ -316,7 +330,7 @@ def continue_training(paths, config, output, address, start, reporter=None, hook
         sent, warming = _send_words(client, vocab, config)
         shards, block_bytes = make_shards(client, paths, config)
         weights = continuation.grow_weights(start, moved, len(vocab), config)
-        driver = Driver(client, vocab, config, shards, reporter, weights, seeded=False, words=sent)
+        driver = Driver(client, vocab, config, shards, reporter, weights, seeded=False, words=sent, run_id=run_id)
         vectors, metrics = _run(driver, output, paths, block_bytes, hooks, guard, started)
     return _evaluate(driver, vectors, metrics, output, hooks)
 
@@ -331,12 +345,12 @@ def resume(output, paths, address, reporter=None, hooks=None):
         paths = list(paths) if paths else meta["paths"]
         loop._check_inputs(paths, config, output, hooks, ())
         vocab = vocab_mod.Vocab(meta["words"], arrays["counts"])
-        with connect.connect(address, reporter.log) as client:
+        with connect.connect(address, reporter.log) as client, _run_on(client) as run_id:
             started = time.perf_counter()
             sent, warming = _send_words(client, vocab, config)
             shards, block_bytes = make_shards(client, paths, config, checkpoints.layout(arrays, meta))
             weights = checkpoints.pending(arrays)[1]  # the replicas start from the weights before the last merge
-            driver = Driver(client, vocab, config, shards, reporter, weights, seeded=False, words=sent)
+            driver = Driver(client, vocab, config, shards, reporter, weights, seeded=False, words=sent, run_id=run_id)
             vectors, metrics = _run(driver, output, paths, block_bytes, hooks, guard, started, (arrays, meta))
     return _evaluate(driver, vectors, metrics, output, hooks)
 
@@ -347,25 +361,21 @@ def _run(driver, output, paths, block_bytes, hooks, guard, started, resumed=None
     driver.on_round = hooks.on_round
     with faults.Watch(client) as watch:
         driver.placement.watch = watch
-        try:
-            summaries = driver.start()
-            corpus_digest = checkpoints.digest([summary[1] for summary in summaries])
-            corpus_mod.warn_bad_bytes(sum(summary[3] for summary in summaries), reporter.log)
-            if resumed is not None:
-                checkpoints.restore(driver, *resumed, corpus_digest, paths, output)
-            raw = sum(summary[2] for summary in summaries)
-            reporter.log(f"vocabulary: {len(driver.vocab)} words; corpus: {raw} tokens in {len(driver.shards)} shards "
-                         f"on {len(driver.placement.replicas)} workers, {driver.rounds} rounds an epoch "
-                         f"({time.perf_counter() - started:.1f}s)")
-            if resumed is not None:
-                reporter.log(f"resuming at epoch {driver.epoch + 1}, round {driver.round + 1} of {driver.rounds}")
-            guard.phase = f"after training; the model is saved in {output}"
-            with guard.deferred():
-                _train(driver, output, paths, block_bytes, corpus_digest)
-                return _save(driver, output, raw)
-        finally:
-            with contextlib.suppress(Exception):
-                client.run(replica.stop, driver.run.run_id, on_error="ignore")
+        summaries = driver.start()
+        corpus_digest = checkpoints.digest([summary[1] for summary in summaries])
+        corpus_mod.warn_bad_bytes(sum(summary[3] for summary in summaries), reporter.log)
+        if resumed is not None:
+            checkpoints.restore(driver, *resumed, corpus_digest, paths, output)
+        raw = sum(summary[2] for summary in summaries)
+        reporter.log(f"vocabulary: {len(driver.vocab)} words; corpus: {raw} tokens in {len(driver.shards)} shards "
+                     f"on {len(driver.placement.replicas)} workers, {driver.rounds} rounds an epoch "
+                     f"({time.perf_counter() - started:.1f}s)")
+        if resumed is not None:
+            reporter.log(f"resuming at epoch {driver.epoch + 1}, round {driver.round + 1} of {driver.rounds}")
+        guard.phase = f"after training; the model is saved in {output}"
+        with guard.deferred():
+            _train(driver, output, paths, block_bytes, corpus_digest)
+            return _save(driver, output, raw)
 
 
 def _train(driver, output, paths, block_bytes, corpus_digest):

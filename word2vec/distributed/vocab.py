@@ -22,13 +22,19 @@ class Table:
     pruned_counts: list = field(default_factory=list)
 
 
-def count_block(data, lowercase, max_words):
-    """The Table of one block."""
+def count_block(data, lowercase, max_words, keep=None):
+    """The Table of one block. With `keep`, (run id, block key), the block's tokens stay in this worker
+    for the run to encode them without reading them again (`blocks.keep`)."""
     text, bad = blocks_mod.decode(data, lowercase)
-    counts = Counter()
-    for words in blocks_mod.lines_of_tokens(text):
-        counts.update(words)
-    return prune(Table(dict(counts), bad), max_words)
+    if keep is None:
+        counts = Counter()
+        for words in blocks_mod.lines_of_tokens(text):
+            counts.update(words)
+        return prune(Table(dict(counts), bad), max_words)
+    tokens = blocks_mod.tokenize(text)
+    words, ids, _ = tokens
+    blocks_mod.keep(*keep, tokens, bad)
+    return prune(Table(dict(zip(words, np.bincount(ids, minlength=len(words)).tolist())), bad), max_words)
 
 
 def merge(tables, max_words):
@@ -55,8 +61,12 @@ def prune(table, max_words):
     return table
 
 
-def count_words(client, paths, lowercase=False, max_words=MAX_TABLE_WORDS, block_bytes=blocks_mod.BLOCK_BYTES):
+def count_words(client, paths, lowercase=False, max_words=MAX_TABLE_WORDS, block_bytes=blocks_mod.BLOCK_BYTES,
+                keep_for=None):
     """Count the words of `paths` (URLs, globs) on the cluster of `client`.
+
+    With `keep_for`, (run id, workers), block i is counted on workers[i % len(workers)], the worker
+    its shard will train it on, which keeps its tokens to encode them (see `count_block`).
 
     Returns
     -------
@@ -66,10 +76,19 @@ def count_words(client, paths, lowercase=False, max_words=MAX_TABLE_WORDS, block
     from dask import delayed
 
     parts = blocks_mod.read_blocks(blocks_mod.expand(paths), block_bytes)
-    level = [delayed(count_block, pure=True)(part, lowercase, max_words) for part in parts]
-    while len(level) > 1:
-        level = [delayed(merge, pure=True)(level[i: i + FAN_IN], max_words) for i in range(0, len(level), FAN_IN)]
-    table = client.compute(level[0]).result()
+    if keep_for is None:
+        level = [delayed(count_block, pure=True)(part, lowercase, max_words) for part in parts]
+        while len(level) > 1:
+            level = [delayed(merge, pure=True)(level[i: i + FAN_IN], max_words) for i in range(0, len(level), FAN_IN)]
+        table = client.compute(level[0]).result()
+    else:
+        run_id, workers = keep_for
+        level = [client.compute(delayed(count_block, pure=False)(part, lowercase, max_words, (run_id, part.key)),
+                                workers=[workers[i % len(workers)]]) for i, part in enumerate(parts)]
+        while len(level) > 1:
+            level = [client.submit(merge, level[i: i + FAN_IN], max_words, pure=False)
+                     for i in range(0, len(level), FAN_IN)]
+        table = level[0].result()
     words = list(table.counts)
     return words, np.fromiter((table.counts[w] for w in words), np.int64, len(words)), table
 
