@@ -235,6 +235,8 @@ def test_rng_is_deterministic_and_uniform():
     below = np.array([kernel_ops.below(state, 5) for _ in range(20000)])
     assert set(below.tolist()) == {0, 1, 2, 3, 4}
     assert kernel_ops.seed_state(1) != kernel_ops.seed_state(2)
+    # splitmix64's first output from state 0 (its reference values), so the wrap-around modulo 2^64 is right
+    assert kernel_ops.seed_state(0) == 0xE220A8397B1DCDAF and kernel_ops.seed_state(1 << 40) > 0
 
 
 def test_noise_sampling_follows_the_distribution():

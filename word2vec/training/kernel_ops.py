@@ -54,14 +54,17 @@ SIGMOID_TABLE = np.stack([1.0 / (1.0 + np.exp(-_GRID)), -np.logaddexp(0.0, -_GRI
 _SCALE32, _MAX_EXP32 = np.float32(TABLE_SIZE / (2.0 * MAX_EXP)), np.float32(MAX_EXP)
 
 
-@njit(nogil=True, cache=True)
 def seed_state(seed):
-    """A nonzero xorshift64* state from an integer seed (splitmix64 finalizer)."""
-    z = np.uint64(seed) + np.uint64(0x9E3779B97F4A7C15)
+    """A nonzero xorshift64* state from an integer seed (splitmix64 finalizer), as an int.
+
+    Plain numpy, not compiled: a cluster's driver seeds every shard's threads and trains none, and
+    loading a compiled function cost it 0.6 s of its start. The arithmetic is on a one-element
+    uint64 array, which wraps modulo 2^64 as the compiled version did (numpy scalars would warn)."""
+    z = np.array([seed], dtype=np.uint64) + np.uint64(0x9E3779B97F4A7C15)
     z = (z ^ (z >> np.uint64(30))) * np.uint64(0xBF58476D1CE4E5B9)
     z = (z ^ (z >> np.uint64(27))) * np.uint64(0x94D049BB133111EB)
     z = z ^ (z >> np.uint64(31))
-    return z if z != np.uint64(0) else np.uint64(1)
+    return int(z[0]) or 1
 
 
 @njit(**JIT_OPTIONS)
