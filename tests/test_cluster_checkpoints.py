@@ -12,7 +12,7 @@ distributed = pytest.importorskip("distributed", reason="the dask extra is not i
 from word2vec import config as config_mod  # noqa: E402
 from word2vec.cli import cli  # noqa: E402
 from word2vec.distributed import rounds  # noqa: E402
-from word2vec.errors import Interrupted  # noqa: E402
+from word2vec.errors import Interrupted, W2VError  # noqa: E402
 from word2vec.training import checkpoint, loop  # noqa: E402
 
 SETTINGS = {"model.vector_size": 16, "train.epochs": 3, "vocab.min_count": 1, "vocab.sample": 0,
@@ -210,3 +210,26 @@ def test_ctrl_c_to_the_process_group_of_a_local_cluster_saves_a_checkpoint(topic
     assert not any("Traceback" in line or "KeyboardInterrupt" in line for line in lines), lines
     _, meta = checkpoint.load_checkpoint(str(out), cluster=True)
     assert 1 <= meta["epoch"] < 100 and not (out / "vectors.npy").exists()
+
+
+def test_checkpoints_are_written_in_the_background_and_a_failed_write_is_raised(tmp_path):
+    """checkpoints.Writer: the driver goes on while a checkpoint is written; join() returns once it is on disk,
+    and raises what the write raised (a folder gone, a full disk) instead of losing it in the thread."""
+    from word2vec.distributed.checkpoints import Writer
+
+    logged = []
+    writer = Writer(str(tmp_path), logged.append)
+    weights = np.arange(6, dtype=np.float32).reshape(2, 3)
+    writer.save({"w_in": weights}, {"epoch": 1})
+    writer.join()
+    with np.load(tmp_path / "checkpoint.npz") as stored:
+        assert np.array_equal(stored["w_in"], weights) and json.loads(stored["meta"].tobytes())["epoch"] == 1
+    assert logged == [f"checkpoint saved: {tmp_path / 'checkpoint.npz'}"]
+    gone = Writer(str(tmp_path / "no-such-folder"), logged.append)
+    gone.save({"w_in": weights}, {"epoch": 2})
+    with pytest.raises(W2VError, match="cannot write .*no-such-folder"):
+        gone.join()
+    gone.join()  # raised once
+    with pytest.raises(W2VError):
+        gone.save({"w_in": weights}, {"epoch": 3}, wait=True)
+    assert len(logged) == 1

@@ -379,9 +379,11 @@ def _run(driver, output, paths, block_bytes, hooks, guard, started, resumed=None
 
 
 def _train(driver, output, paths, block_bytes, corpus_digest):
-    def save():
-        path = checkpoints.save(output, driver, paths, block_bytes, corpus_digest)
-        driver.reporter.log(f"checkpoint saved: {path}")
+    writer = checkpoints.Writer(output, driver.reporter.log)
+
+    def save():  # in the background, but for a stop: then the checkpoint is on disk before the driver exits
+        writer.save(*checkpoints.snapshot(driver, paths, block_bytes, corpus_digest),
+                    wait=driver.stop_signal is not None)
 
     epochs = driver.config.train.epochs
     bar = driver.reporter.bar(epochs * driver.total_words,
@@ -389,10 +391,13 @@ def _train(driver, output, paths, block_bytes, corpus_digest):
     try:
         with interrupts.StopOnSignals(driver):
             driver.train(bar, save)
+        writer.join()  # before the model is saved and the checkpoint dropped
     except Interrupted as exc:
         raise exc.at(output, " --cluster ADDRESS") from None
     finally:
         bar.close()
+        with contextlib.suppress(Exception):  # on the way out with an error already: the write ends first
+            writer.join()
 
 
 def _save(driver, output, raw):
