@@ -45,6 +45,9 @@ def parse_address(address):
 def connect(address, log=None):
     """A dask.distributed Client for `address` (see `parse_address`), closed on exit."""
     kind, target, threads = parse_address(address)
+    if kind == "local" and _start_method() == "forkserver":
+        with _ctrl_c_ignored():  # the workers forked from it inherit SIGINT ignored (see _ctrl_c_ignored)
+            _start_forkserver()
     require_dask()
     import dask
     from distributed import Client, LocalCluster
@@ -79,6 +82,23 @@ def _start_method():
     import multiprocessing
 
     return "forkserver" if "forkserver" in multiprocessing.get_all_start_methods() else "spawn"
+
+
+# what the forkserver imports once for every local worker it forks: Dask's own choice ("distributed" and the
+# packages it lists), less the optional ones, plus the modules a w2v worker runs (numba, the kernels' modules)
+_PRELOAD = ["distributed", "dask", "msgpack", "cloudpickle", "tornado", "toolz", "numpy", "numba",
+            "word2vec.distributed.replica", "word2vec.distributed.vocab", "word2vec.distributed.deltas"]
+
+
+def _start_forkserver():
+    """Start the server the local workers are forked from before this process imports Dask itself, so that
+    both import it side by side, and have it import what every worker needs (0.2 s a worker). Dask's own
+    preload list, set later, does not restart a running server."""
+    import multiprocessing
+    from multiprocessing import forkserver
+
+    multiprocessing.get_context("forkserver").set_forkserver_preload(_PRELOAD)
+    forkserver.ensure_running()
 
 
 @contextlib.contextmanager
