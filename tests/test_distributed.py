@@ -412,3 +412,25 @@ def test_a_block_counted_to_keep_is_encoded_from_its_tokens_as_from_its_bytes():
     cluster_vocab.count_block(data, False, 100, keep=("run-k", "block-2"))
     replica.stop("run-k")  # a run that ends (or fails) before encoding leaves nothing behind
     assert blocks.kept("run-k", "block-2") is None
+
+
+def test_merging_into_the_weights_is_merging_then_applying():
+    """The driver merges a round and applies it in one pass (`merge(parts, weights)`): the same update, and the
+    same weights to the bit, as merging and then applying it; the rows come out ascending."""
+    from word2vec.distributed import deltas as deltas_mod
+
+    rng = np.random.default_rng(11)
+    parts = []
+    for _ in range(3):
+        rows = np.sort(rng.choice(40, 25, replace=False)).astype(np.int32)[::-1].copy()  # any order
+        parts.append((rows, (rng.standard_normal((25, 6)) * 1e-2).astype(np.float16)))
+    weights = rng.standard_normal((40, 6)).astype(np.float32)
+    fused = weights.copy()
+    rows, merged = deltas_mod.merge(parts, fused)
+    again_rows, again = deltas_mod.merge(parts)
+    assert np.array_equal(rows, again_rows) and np.array_equal(merged, again) and (np.diff(rows) > 0).all()
+    applied = weights.copy()
+    deltas_mod.apply(applied, (rows, merged))
+    assert np.array_equal(fused, applied)
+    untouched = np.setdiff1d(np.arange(40), rows)
+    assert np.array_equal(fused[untouched], weights[untouched])

@@ -78,27 +78,43 @@ def take_rows(current, base, candidates, rows_out, halves_out):
 
 
 @njit(**JIT_OPTIONS)
-def add_part(total, touched, where, halves, table):
-    """Add one worker's deltas (half bits) into total[where]; count the rows in touched."""
-    for i in range(where.shape[0]):
-        w = where[i]
-        touched[w] += 1.0
-        for j in range(total.shape[1]):
-            total[w, j] += table[halves[i, j]]
-
-
-@njit(**JIT_OPTIONS)
-def capped_halves(total, touched, most, halves_out):
-    """total as half bits, each row first scaled down to `most` times its mean where more workers touched it."""
-    scratch = np.empty(total.shape[1], np.float32)
+def merge_parts(rows, halves, n_rows, table, most, weights, rows_out, halves_out):
+    """The workers' parts, one after the other in `rows` (int32) and `halves` (their deltas' bits), merged: each
+    row's deltas added up in float32 in part order, scaled down to `most` times their mean where more parts
+    list the row (a part lists a row once), rounded to half bits. The rows, ascending, go to rows_out and
+    their merged deltas to halves_out; with a `weights` of n_rows rows they are added to it too (else it
+    has none). The count of rows."""
+    touched = np.zeros(n_rows, np.float32)
+    for i in range(rows.shape[0]):
+        touched[rows[i]] += 1.0
+    slot = np.empty(n_rows, np.int64)
+    k = 0
+    for r in range(n_rows):
+        if touched[r] > 0.0:
+            slot[r] = k
+            rows_out[k] = r
+            k += 1
+    dim = halves.shape[1]
+    total = np.zeros((k, dim), np.float32)
+    for i in range(rows.shape[0]):
+        s = slot[rows[i]]
+        for j in range(dim):
+            total[s, j] += table[halves[i, j]]
+    scratch = np.empty(dim, np.float32)
     bits = scratch.view(np.uint32)
-    for i in range(total.shape[0]):
-        crowded = touched[i] > most
-        scale = np.float32(most) / touched[i] if crowded else np.float32(1.0)
-        for j in range(total.shape[1]):
-            scratch[j] = total[i, j] * scale if crowded else total[i, j]
-        for j in range(total.shape[1]):
-            halves_out[i, j] = half_bits(bits[j])
+    apply = weights.shape[0] == n_rows
+    for s in range(k):
+        r = rows_out[s]
+        crowded = touched[r] > most
+        scale = np.float32(most) / touched[r] if crowded else np.float32(1.0)
+        for j in range(dim):
+            scratch[j] = total[s, j] * scale if crowded else total[s, j]
+        for j in range(dim):
+            h = half_bits(bits[j])
+            halves_out[s, j] = h
+            if apply:
+                weights[r, j] += table[h]
+    return k
 
 
 @njit(**JIT_OPTIONS)
@@ -122,5 +138,5 @@ def warm_up():
     for weights in (plain, padded):
         apply_rows(plain, weights, rows, halves, HALF_TO_FLOAT)
         apply_rows(weights, weights, rows, halves, HALF_TO_FLOAT)
-    add_part(plain, np.zeros(2, np.float32), np.arange(2, dtype=np.int64), halves, HALF_TO_FLOAT)
-    capped_halves(plain, np.zeros(2, np.float32), 2, halves)
+    for weights in (plain, padded, plain[:0]):
+        merge_parts(rows, halves, 2, HALF_TO_FLOAT, 2, weights, rows.copy(), halves.copy())

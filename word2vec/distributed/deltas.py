@@ -25,26 +25,26 @@ def on_the_wire(part):
     return rows, deltas.astype(WIRE)
 
 
-def merge(parts):
-    """The merged update of one matrix: (unique rows int32, deltas float16), each row's deltas added up
-    over the workers that sent it, but at most MAX_SUMMED times their mean.
+def merge(parts, weights=None):
+    """The merged update of one matrix: (unique rows int32, ascending; deltas float16), each row's deltas
+    added up over the workers that sent it, but at most MAX_SUMMED times their mean; also added to `weights`
+    (the driver's copy of the matrix) when given, in the same pass.
 
     A row few workers touch learns as in a local run, where the threads' updates add up. A row
     that k workers all pull to the same point in a round (a frequent word, saturated) would move
     k times too far if summed, and x ← x + f (t − x) stays stable only for f < 2: summed deltas
-    from 8 workers diverged. Each part lists a row at most once, so adding the parts in turn into
-    the union of their rows sums them without sorting the deltas. The parts are as they travel
-    (float16; others are rounded to it first); the sums are float32, rounded once at the end.
+    from 8 workers diverged. The parts are as they travel (float16; others are rounded to it
+    first); the sums are float32, in part order, rounded once at the end.
     """
-    rows = np.unique(np.concatenate([p[0] for p in parts])).astype(np.int32)
-    total = np.zeros((len(rows), parts[0][1].shape[1]), np.float32)
-    touched = np.zeros(len(rows), np.float32)
-    for part_rows, deltas in parts:
-        halves = np.ascontiguousarray(deltas, dtype=WIRE).view(np.uint16)
-        delta_kernels.add_part(total, touched, np.searchsorted(rows, part_rows), halves, delta_kernels.HALF_TO_FLOAT)
-    merged = np.empty(total.shape, np.uint16)
-    delta_kernels.capped_halves(total, touched, MAX_SUMMED, merged)
-    return rows, merged.view(WIRE)
+    rows = np.concatenate([np.asarray(p[0], dtype=np.int32) for p in parts])
+    halves = np.concatenate([np.ascontiguousarray(p[1], dtype=WIRE) for p in parts]).view(np.uint16)
+    n_rows = len(weights) if weights is not None else int(rows.max()) + 1 if len(rows) else 0
+    target = weights if weights is not None else np.zeros((0, halves.shape[1]), np.float32)
+    rows_out = np.empty(min(len(rows), n_rows), np.int32)
+    halves_out = np.empty((len(rows_out), halves.shape[1]), np.uint16)
+    k = delta_kernels.merge_parts(rows, halves, n_rows, delta_kernels.HALF_TO_FLOAT, MAX_SUMMED, target,
+                                  rows_out, halves_out)
+    return rows_out[:k], halves_out[:k].view(WIRE)
 
 
 def apply(weights, update, work=None):

@@ -216,12 +216,15 @@ class Driver:
     def _merge(self, results, seq):
         """Merge the shards' deltas into update `seq` (see `merge`), apply it here; (bytes sent, (rows of w_in,
         rows of w_out))."""
-        update = tuple(merge([result[0][m] for result in results]) for m in (0, 1))
+        matrices = (self.w_in, self.w_out)
         if self.lag:  # what a checkpoint in mid-epoch needs: the weights before this update, the shards' deltas
-            self.previous = tuple(weights[rows] for weights, (rows, _) in zip((self.w_in, self.w_out), update))
+            update = tuple(merge([result[0][m] for result in results]) for m in (0, 1))
+            self.previous = tuple(weights[rows] for weights, (rows, _) in zip(matrices, update))
             self.last_deltas = [result[0] for result in results]
-        for weights, part in zip((self.w_in, self.w_out), update):
-            apply(weights, part)
+            for weights, part in zip(matrices, update):
+                apply(weights, part)
+        else:  # merged and applied in one pass
+            update = tuple(merge([result[0][m] for result in results], matrices[m]) for m in (0, 1))
         placement = self.placement
         holders = lambda: sorted(placement.replicas & placement.watch.live)  # noqa: E731
         self.updates[seq] = faults.Scattered(self.client, update, holders)
