@@ -434,3 +434,22 @@ def test_merging_into_the_weights_is_merging_then_applying():
     assert np.array_equal(fused, applied)
     untouched = np.setdiff1d(np.arange(40), rows)
     assert np.array_equal(fused[untouched], weights[untouched])
+
+
+def test_a_worker_keeps_counted_tokens_only_up_to_its_budget(monkeypatch):
+    """Past blocks.KEEP_BYTES a block's tokens are not kept: it is read again to be encoded, so a worker never
+    holds its whole shard twice (as tokens and as ids)."""
+    from word2vec.distributed import blocks, replica
+    from word2vec.distributed import vocab as cluster_vocab
+
+    data = ("a b c d\n" * 50).encode()
+    size = blocks._size(blocks.tokenize(data.decode()))
+    monkeypatch.setattr(blocks, "KEEP_BYTES", 2 * size)
+    try:
+        for key in ("b1", "b2", "b3"):
+            cluster_vocab.count_block(data, False, 100, keep=("run-budget", key))
+        assert [blocks.kept("run-budget", key) is not None for key in ("b1", "b2", "b3")] == [True, True, False]
+        cluster_vocab.count_block(data, False, 100, keep=("run-budget", "b4"))  # room again once encoded
+        assert blocks.kept("run-budget", "b4") is not None
+    finally:
+        replica.stop("run-budget")

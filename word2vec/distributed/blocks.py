@@ -136,20 +136,35 @@ def encode_tokens(tokens, index, max_sentence_length):
     return ids[keep], ends[ends > 0], total
 
 
-_KEPT = {}  # (run id, block key) → a block's tokens and invalid bytes, counted here, kept for its encoding
+KEEP_BYTES = 512 << 20  # the most a worker holds of counted tokens: past it, blocks are read again to encode
+_KEPT = {}  # (run id, block key) → (a block's tokens, its invalid bytes, their size), counted here, kept to encode
+_KEPT_LOCK = threading.Lock()  # a worker of several threads counts several blocks at once
+
+
+def _size(tokens):
+    words, ids, lengths = tokens
+    return ids.nbytes + lengths.nbytes + sum(len(w) + 56 for w in words)  # a short str is about 56 bytes more
 
 
 def keep(run_id, key, tokens, bad):
-    """Hold a block's `tokenize` output and invalid bytes in this worker until the run encodes it here."""
-    _KEPT[run_id, key] = tokens, bad
+    """Hold a block's `tokenize` output and invalid bytes in this worker until the run encodes it here, if
+    what is held stays within KEEP_BYTES (the ids of the whole shard are held next to them once encoded)."""
+    size = _size(tokens)
+    with _KEPT_LOCK:
+        if sum(held[2] for held in _KEPT.values()) + size <= KEEP_BYTES:
+            _KEPT[run_id, key] = tokens, bad, size
 
 
 def kept(run_id, key):
-    """(tokens, invalid bytes) that `keep` held for this block, given up; None if it was counted elsewhere."""
-    return _KEPT.pop((run_id, key), None)
+    """(tokens, invalid bytes) that `keep` held for this block, given up; None if it was counted elsewhere or
+    not kept."""
+    with _KEPT_LOCK:
+        held = _KEPT.pop((run_id, key), None)
+    return None if held is None else held[:2]
 
 
 def forget(run_id):
     """Drop what `keep` holds for the run (it ended, or failed before encoding)."""
-    for key in [key for key in _KEPT if key[0] == run_id]:
-        del _KEPT[key]
+    with _KEPT_LOCK:
+        for key in [key for key in _KEPT if key[0] == run_id]:
+            del _KEPT[key]
