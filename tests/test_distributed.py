@@ -453,3 +453,25 @@ def test_a_worker_keeps_counted_tokens_only_up_to_its_budget(monkeypatch):
         assert blocks.kept("run-budget", "b4") is not None
     finally:
         replica.stop("run-budget")
+
+
+def test_a_freed_round_buffer_stays_in_the_process():
+    """memory.keep_freed_buffers: a 48 MB buffer freed and allocated again (as every round does) comes back
+    without page faults, instead of being unmapped and faulted in anew (glibc maps every block past 32 MB,
+    and trims the heap's free top, unless told otherwise)."""
+    import resource
+
+    from word2vec.distributed import memory
+
+    if not memory.keep_freed_buffers():
+        pytest.skip("not glibc: mallopt is not there")
+
+    def faults_of_a_buffer():
+        before = resource.getrusage(resource.RUSAGE_SELF).ru_minflt
+        buffer = np.ones(12 << 20, np.float32)  # 48 MB, every page touched
+        del buffer
+        return resource.getrusage(resource.RUSAGE_SELF).ru_minflt - before
+
+    faults_of_a_buffer()  # the heap grows to hold it once
+    again = [faults_of_a_buffer() for _ in range(3)]
+    assert min(again) <= 2, again  # a fresh mapping faults hundreds of pages (536 here without mallopt)

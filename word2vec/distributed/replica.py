@@ -19,6 +19,7 @@ from ..text import vocab as vocab_mod
 from ..training import checkpoint, loop, padding, subword_model
 from . import blocks as blocks_mod
 from . import deltas as deltas_mod
+from . import memory
 
 _INDEXES = {}  # run id → word → id, built once per worker process
 _REPLICAS = {}  # (run id, worker address) → Replica
@@ -42,6 +43,7 @@ def load_kernel(config):
     """Import the kernels and load the config's one from numba's cache (a task sent to every worker as the
     driver connects, so that it runs while the corpus is counted, not when the shards are built), and the
     passes over the deltas."""
+    memory.keep_freed_buffers()
     deltas_mod.warm_up()
     loop.preload(config)
 

@@ -28,7 +28,7 @@ from ..text import corpus as corpus_mod
 from ..text import vocab as vocab_mod
 from ..training import checkpoint, continuation, interrupts, loop, subword_model
 from . import blocks as blocks_mod
-from . import checkpoints, connect, faults, replica
+from . import checkpoints, connect, faults, memory, replica
 from .deltas import apply, merge, warm_up as load_merge
 from . import vocab as cluster_vocab
 
@@ -55,6 +55,7 @@ def _count(client, paths, config, run_id):
 @contextlib.contextmanager
 def _run_on(client):
     """A new run's id; on the way out, whatever the run left on the workers is dropped (`replica.stop`)."""
+    memory.keep_freed_buffers()  # the driver's merge, round after round (the workers': replica.load_kernel)
     run_id = uuid.uuid4().hex
     try:
         yield run_id
