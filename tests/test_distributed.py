@@ -225,17 +225,20 @@ def test_merge_adds_up_the_deltas_of_a_row_two_workers_touched():
     a = (np.array([3, 1], np.int32), np.array([[1.0, 1.0], [2.0, 2.0]], np.float32))
     b = (np.array([1, 5], np.int32), np.array([[4.0, 0.0], [3.0, 3.0]], np.float32))
     rows, deltas = merge([a, b])
-    assert rows.tolist() == [1, 3, 5] and deltas.dtype == np.float16  # as it travels: see on_the_wire
+    assert rows.tolist() == [1, 3, 5] and deltas.dtype == np.float16  # as it travels: see deltas.WIRE
     np.testing.assert_allclose(deltas, [[6.0, 2.0], [1.0, 1.0], [3.0, 3.0]])
     empty = (np.zeros(0, np.int32), np.zeros((0, 2), np.float32))
     assert [len(part) for part in merge([empty, empty])] == [0, 0]
 
 
 def test_deltas_travel_in_half_precision_and_apply_exactly():
-    from word2vec.distributed.deltas import on_the_wire
+    from word2vec.distributed.deltas import take
 
+    base = np.zeros((6, 4), np.float32)
+    current = base.copy()
     deltas = np.array([[1e-3, -0.25, 3.0001, 1e-9]], np.float32)
-    rows, wire = on_the_wire((np.array([4], np.int32), deltas))
+    current[4] = deltas[0]
+    rows, wire = take(current, base)
     assert rows.tolist() == [4] and wire.dtype == np.float16 and wire.nbytes == deltas.nbytes // 2
     np.testing.assert_allclose(wire, deltas, rtol=2.0 ** -11, atol=6e-8)  # 11 bits kept; below 6e-8 is 0
     assert np.array_equal(wire.astype(np.float32).astype(np.float16), wire)  # exact again in float32

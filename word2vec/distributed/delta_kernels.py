@@ -1,4 +1,4 @@
-"""Compiled passes over a round's deltas, which travel in float16 (see `deltas.on_the_wire`).
+"""Compiled passes over a round's deltas, which travel in float16 (see `deltas`).
 
 numba has no float16 on the CPU, so the deltas are handled here as their bits (uint16): a
 float32 becomes a half by round-to-nearest-even, as numpy's `astype(np.float16)` does, and a

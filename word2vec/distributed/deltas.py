@@ -4,6 +4,12 @@ Averaging (Spark's fix for the divergence of SPARK-24666) divides the learning r
 row that k workers touch by k: on the text8 prefix with 2 workers it cost 3 to 4 analogy
 points and 0.1 of WS-353 and MEN. Plain sums diverged with 8 workers. A capped sum learns as
 a local run's Hogwild threads do where few workers share a row, and stays stable where many do.
+
+The deltas travel between the workers and the driver in float16 (WIRE): half the bytes of a
+round's sync. A delta keeps 11 bits of mantissa (a relative error of at most 2^-11, far below
+the noise of SGD) and is exact again in float32, so every replica, the driver's, a checkpoint
+and a resumed run all apply the very same values. `take`, `merge` and `apply` run compiled
+(see `delta_kernels`).
 """
 
 import numpy as np
@@ -11,18 +17,7 @@ import numpy as np
 from . import delta_kernels
 
 MAX_SUMMED = 2  # a row moves at most this many times its mean delta: the stability limit (see merge)
-WIRE = np.float16  # deltas travel, and every replica applies them, in half precision (see on_the_wire)
-
-
-def on_the_wire(part):
-    """(rows, deltas) with the deltas rounded to float16, as they travel between the workers and the driver.
-
-    Half the bytes of a round's sync. A delta keeps 11 bits of mantissa (a relative error of at
-    most 2^-11, far below the noise of SGD) and is exact again in float32, so every replica,
-    the driver's, a checkpoint and a resumed run all apply the very same values.
-    """
-    rows, deltas = part
-    return rows, deltas.astype(WIRE)
+WIRE = np.float16  # deltas travel, and every replica applies them, in half precision (see the module's doc)
 
 
 def merge(parts, weights=None):

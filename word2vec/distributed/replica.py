@@ -197,7 +197,7 @@ class Replica:
         updates up to `base_seq` plus the shard's pending deltas; its RNGs start from `rngs` (the driver's),
         or go on where they stand (None).
 
-        Returns ((rows int32, deltas float16: see `deltas.on_the_wire`) of w_in and of w_out, tallies (threads, 3),
+        Returns ((rows int32, deltas float16: see `deltas`) of w_in and of w_out, tallies (threads, 3),
         RNG states after the round (threads, 1), seconds in the kernels); `work` is `base` again after.
         """
         shard = self.shards[index]
