@@ -87,7 +87,7 @@ def _start_method():
 # what the forkserver imports once for every local worker it forks: Dask's own choice ("distributed" and the
 # packages it lists), less the optional ones, plus the modules a w2v worker runs (numba, the kernels' modules)
 _PRELOAD = ["distributed", "dask", "msgpack", "cloudpickle", "tornado", "toolz", "numpy", "numba",
-            "word2vec.distributed.replica", "word2vec.distributed.vocab", "word2vec.distributed.deltas"]
+            "word2vec.distributed.replica", "word2vec.distributed.vocab", "word2vec.distributed.worker_preload"]
 
 
 def _start_forkserver():
