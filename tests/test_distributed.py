@@ -478,3 +478,19 @@ def test_a_freed_round_buffer_stays_in_the_process():
     faults_of_a_buffer()  # the heap grows to hold it once
     again = [faults_of_a_buffer() for _ in range(3)]
     assert min(again) <= 2, again  # a fresh mapping faults hundreds of pages (536 here without mallopt)
+
+
+def test_deltas_of_rows_outside_the_matrix_are_refused():
+    """The compiled passes write without bounds checks: `merge` and `apply` refuse rows outside the matrix (a
+    corrupt checkpoint's pending deltas, say) instead of writing past it."""
+    from word2vec.distributed import deltas as deltas_mod
+
+    weights = np.zeros((5, 3), np.float32)
+    bad = (np.array([1, 5], np.int32), np.ones((2, 3), np.float16))
+    with pytest.raises(ValueError, match="rows 1..5 for a matrix of 5 rows"):
+        deltas_mod.merge([bad], weights)
+    with pytest.raises(ValueError, match="for a matrix of 5 rows"):
+        deltas_mod.apply(weights, bad)
+    with pytest.raises(ValueError):
+        deltas_mod.merge([(np.array([-1], np.int32), np.ones((1, 3), np.float16))])
+    assert not weights.any()

@@ -34,6 +34,7 @@ def merge(parts, weights=None):
     rows = np.concatenate([np.asarray(p[0], dtype=np.int32) for p in parts])
     halves = np.concatenate([np.ascontiguousarray(p[1], dtype=WIRE) for p in parts]).view(np.uint16)
     n_rows = len(weights) if weights is not None else int(rows.max()) + 1 if len(rows) else 0
+    _check_rows(rows, n_rows)
     target = weights if weights is not None else np.zeros((0, halves.shape[1]), np.float32)
     rows_out = np.empty(min(len(rows), n_rows), np.int32)
     halves_out = np.empty((len(rows_out), halves.shape[1]), np.uint16)
@@ -50,8 +51,16 @@ def apply(weights, update, work=None):
         if work is not None:
             work[rows] = weights[rows]
         return
+    _check_rows(rows, len(weights))
     halves = np.ascontiguousarray(deltas).view(np.uint16)
     delta_kernels.apply_rows(weights, weights if work is None else work, rows, halves, delta_kernels.HALF_TO_FLOAT)
+
+
+def _check_rows(rows, n_rows):
+    """The compiled passes do not check their indexes: a row outside the matrix (a corrupt checkpoint's, say)
+    is refused here instead of writing past it."""
+    if len(rows) and (int(rows.min()) < 0 or int(rows.max()) >= n_rows):
+        raise ValueError(f"deltas of rows {int(rows.min())}..{int(rows.max())} for a matrix of {n_rows} rows")
 
 
 def take(current, base, candidates=None):
