@@ -14,6 +14,7 @@ resumed run or a lost worker changes nothing. A lost worker's shards move (see `
 scripts/bench_cluster.py measures it all.
 """
 
+import concurrent.futures
 import contextlib
 import math
 import time
@@ -115,6 +116,7 @@ class Driver:
         self.tallies = np.zeros((sum(shard.threads for shard in shards), 3))
         self.rounds = self.total_words = self.workers = None  # known once the shards are built
         self.stop_signal = None  # set by a signal handler; honoured at the next round boundary
+        self.merging = concurrent.futures.ThreadPoolExecutor(1, thread_name_prefix="w2v-merge")  # see _merge
         self.checkpoint_due = False  # the driver waits for the round in flight, if any, then saves
         self.on_round = None  # callable(driver, epoch, round) once a round's tasks are sent (tests kill workers there)
 
@@ -224,8 +226,10 @@ class Driver:
             self.last_deltas = [result[0] for result in results]
             for weights, part in zip(matrices, update):
                 apply(weights, part)
-        else:  # merged and applied in one pass
-            update = tuple(merge([result[0][m] for result in results], matrices[m]) for m in (0, 1))
+        else:  # merged and applied in one pass, w_out's in a thread while w_in's runs here (the passes release
+            # the GIL, and the workers wait for this merge: their cores are free)
+            w_out = self.merging.submit(merge, [result[0][1] for result in results], matrices[1])
+            update = (merge([result[0][0] for result in results], matrices[0]), w_out.result())
         placement = self.placement
         holders = lambda: sorted(placement.replicas & placement.watch.live)  # noqa: E731
         self.updates[seq] = faults.Scattered(self.client, update, holders)
@@ -363,7 +367,7 @@ def _run(driver, output, paths, block_bytes, hooks, guard, started, resumed=None
     """Build the shards, train (checkpointing), save the model and drop the checkpoint; (word vectors, metrics)."""
     reporter, client = driver.reporter, driver.client
     driver.on_round = hooks.on_round
-    with faults.Watch(client) as watch:
+    with faults.Watch(client) as watch, driver.merging:  # the merge thread ends with the run
         driver.placement.watch = watch
         summaries = driver.start()
         corpus_digest = checkpoints.digest([summary[1] for summary in summaries])
