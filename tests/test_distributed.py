@@ -1,9 +1,11 @@
 """The Dask cluster: addresses, corpora by URL, counting on the workers, training in synchronous rounds."""
 
 import json
+import os
 import subprocess
 import sys
 import textwrap
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -494,3 +496,29 @@ def test_deltas_of_rows_outside_the_matrix_are_refused():
     with pytest.raises(ValueError):
         deltas_mod.merge([(np.array([-1], np.int32), np.ones((1, 3), np.float16))])
     assert not weights.any()
+
+
+@pytest.mark.parametrize("server", [True, False])
+def test_the_forkserver_alone_skips_its_teardown(tmp_path, server):
+    """worker_preload: in the process that started with connect.FORKSERVER_ENV set (the forkserver), exit skips
+    the interpreter's teardown (os._exit(0)); a worker forked from it keeps its own exit status, and so does
+    any process that imports the module without the variable."""
+    from word2vec.distributed import connect
+
+    script = tmp_path / "server.py"
+    script.write_text(
+        "import os, sys\n"
+        "import word2vec.distributed.worker_preload\n"
+        "child = os.fork()\n"
+        "if child == 0:\n"
+        "    sys.exit(5)  # a worker forked from the server: its status stands\n"
+        "_, status = os.waitpid(child, 0)\n"
+        "print(os.waitstatus_to_exitcode(status), flush=True)\n"
+        "sys.exit(3)\n")
+    env = {key: value for key, value in os.environ.items() if key != connect.FORKSERVER_ENV}
+    if server:
+        env[connect.FORKSERVER_ENV] = "1"
+    env["PYTHONPATH"] = os.pathsep.join([str(Path(__file__).resolve().parents[1]), env.get("PYTHONPATH", "")])
+    done = subprocess.run([sys.executable, str(script)], capture_output=True, text=True, env=env, timeout=120)
+    assert done.stdout.strip() == "5"
+    assert done.returncode == (0 if server else 3), done.stderr

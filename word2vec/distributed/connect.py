@@ -2,6 +2,7 @@
 
 import contextlib
 import logging
+import os
 import re
 import signal
 import threading
@@ -84,6 +85,8 @@ def _start_method():
     return "forkserver" if "forkserver" in multiprocessing.get_all_start_methods() else "spawn"
 
 
+FORKSERVER_ENV = "W2V_FORKSERVER"  # set in the environment the forkserver starts with (see worker_preload)
+
 # what the forkserver imports once for every local worker it forks: Dask's own choice ("distributed" and the
 # packages it lists), less the optional ones, plus the modules a w2v worker runs (numba, the kernels' modules)
 _PRELOAD = ["distributed", "dask", "msgpack", "cloudpickle", "tornado", "toolz", "numpy", "numba",
@@ -98,7 +101,11 @@ def _start_forkserver():
     from multiprocessing import forkserver
 
     multiprocessing.get_context("forkserver").set_forkserver_preload(_PRELOAD)
-    forkserver.ensure_running()
+    os.environ[FORKSERVER_ENV] = "1"  # the server's copy of the environment only (see worker_preload)
+    try:
+        forkserver.ensure_running()
+    finally:
+        os.environ.pop(FORKSERVER_ENV, None)
 
 
 @contextlib.contextmanager
