@@ -498,17 +498,17 @@ def test_deltas_of_rows_outside_the_matrix_are_refused():
     assert not weights.any()
 
 
-@pytest.mark.parametrize("server", [True, False])
+@pytest.mark.parametrize("server", ["parent", "other", None])
 def test_the_forkserver_alone_skips_its_teardown(tmp_path, server):
-    """worker_preload: in the process that started with connect.FORKSERVER_ENV set (the forkserver), exit skips
-    the interpreter's teardown (os._exit(0)); a worker forked from it keeps its own exit status, and so does
-    any process that imports the module without the variable."""
+    """connect: in a process started with connect.FORKSERVER_ENV set to its parent's pid (the forkserver the
+    driver starts), exit skips the interpreter's teardown (os._exit(0)); a worker forked from it keeps its own
+    exit status, and so does any process where the variable is unset or names another pid."""
     from word2vec.distributed import connect
 
     script = tmp_path / "server.py"
     script.write_text(
         "import os, sys\n"
-        "import word2vec.distributed.worker_preload\n"
+        "import word2vec.distributed.connect\n"
         "child = os.fork()\n"
         "if child == 0:\n"
         "    sys.exit(5)  # a worker forked from the server: its status stands\n"
@@ -517,8 +517,8 @@ def test_the_forkserver_alone_skips_its_teardown(tmp_path, server):
         "sys.exit(3)\n")
     env = {key: value for key, value in os.environ.items() if key != connect.FORKSERVER_ENV}
     if server:
-        env[connect.FORKSERVER_ENV] = "1"
+        env[connect.FORKSERVER_ENV] = str(os.getpid() if server == "parent" else os.getpid() + 1)
     env["PYTHONPATH"] = os.pathsep.join([str(Path(__file__).resolve().parents[1]), env.get("PYTHONPATH", "")])
     done = subprocess.run([sys.executable, str(script)], capture_output=True, text=True, env=env, timeout=120)
     assert done.stdout.strip() == "5"
-    assert done.returncode == (0 if server else 3), done.stderr
+    assert done.returncode == (0 if server == "parent" else 3), done.stderr

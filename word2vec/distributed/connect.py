@@ -1,5 +1,6 @@
 """Cluster addresses: `tcp://host:port` joins a running scheduler, `local:N` or `local:NxT` starts one here."""
 
+import atexit
 import contextlib
 import logging
 import os
@@ -43,12 +44,13 @@ def parse_address(address):
 
 
 @contextlib.contextmanager
-def connect(address, log=None):
-    """A dask.distributed Client for `address` (see `parse_address`), closed on exit."""
+def connect(address, log=None, preload=()):
+    """A dask.distributed Client for `address` (see `parse_address`), closed on exit. `preload`: modules
+    the workers of `local:N` are forked with (`TRAINING` for a training run)."""
     kind, target, threads = parse_address(address)
     if kind == "local" and _start_method() == "forkserver":
         with _ctrl_c_ignored():  # the workers forked from it inherit SIGINT ignored (see _ctrl_c_ignored)
-            _start_forkserver()
+            _start_forkserver(_PRELOAD + list(preload))
     require_dask()
     import dask
     from distributed import Client, LocalCluster
@@ -85,27 +87,41 @@ def _start_method():
     return "forkserver" if "forkserver" in multiprocessing.get_all_start_methods() else "spawn"
 
 
-FORKSERVER_ENV = "W2V_FORKSERVER"  # set in the environment the forkserver starts with (see worker_preload)
+FORKSERVER_ENV = "W2V_FORKSERVER"  # the pid of the driver, in the environment the forkserver starts with
 
 # what the forkserver imports once for every local worker it forks: Dask's own choice ("distributed" and the
-# packages it lists), less the optional ones, plus the modules a w2v worker runs (numba, the kernels' modules)
-_PRELOAD = ["distributed", "dask", "msgpack", "cloudpickle", "tornado", "toolz", "numpy", "numba",
-            "word2vec.distributed.replica", "word2vec.distributed.vocab", "word2vec.distributed.worker_preload"]
+# packages it lists), less the optional ones; for training, also the modules a training worker runs (numba,
+# the kernels' modules, the compiled delta passes), which counting or phrases would only wait for
+_PRELOAD = ["distributed", "dask", "msgpack", "cloudpickle", "tornado", "toolz", "numpy", "word2vec.distributed.connect"]
+TRAINING = ["numba", "word2vec.distributed.replica", "word2vec.distributed.vocab",
+            "word2vec.distributed.worker_preload"]
 
 
-def _start_forkserver():
+def _start_forkserver(preload):
     """Start the server the local workers are forked from before this process imports Dask itself, so that
     both import it side by side, and have it import what every worker needs (0.2 s a worker). Dask's own
     preload list, set later, does not restart a running server."""
     import multiprocessing
     from multiprocessing import forkserver
 
-    multiprocessing.get_context("forkserver").set_forkserver_preload(_PRELOAD)
-    os.environ[FORKSERVER_ENV] = "1"  # the server's copy of the environment only (see worker_preload)
+    multiprocessing.get_context("forkserver").set_forkserver_preload(preload)
+    os.environ[FORKSERVER_ENV] = str(os.getpid())  # the server's copy of the environment only (see below)
     try:
         forkserver.ensure_running()
     finally:
         os.environ.pop(FORKSERVER_ENV, None)
+
+
+def _exit_at_once(server):
+    if os.getpid() == server:  # the forkserver, not a worker forked from it (those inherit this handler)
+        os._exit(0)
+
+
+# In a forkserver this module started (it imports this module first: see _PRELOAD), the exit skips the
+# interpreter's teardown: freeing numba, LLVM and Dask took it 0.2-0.3 s after the driver had ended, and it
+# holds the driver's stdout and stderr, so a pipe or a caller reading them waited that long for their end.
+if os.environ.get(FORKSERVER_ENV) == str(os.getppid()):
+    atexit.register(_exit_at_once, os.getpid())
 
 
 @contextlib.contextmanager

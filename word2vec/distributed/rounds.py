@@ -309,7 +309,7 @@ def train(paths, config, output, address, reporter=None, vocab=None, hooks=None,
     connect.parse_address(address)
     loop._check_inputs(paths, config, output, hooks, inputs)
     with interrupts.SignalGuard() as guard, modeldir.locked(output, reporter.log), \
-            connect.connect(address, reporter.log) as client, _run_on(client) as run_id:
+            connect.connect(address, reporter.log, connect.TRAINING) as client, _run_on(client) as run_id:
         started = time.perf_counter()
         vocab = _vocabulary(client, paths, config, vocab, reporter.log, run_id)
         sent, warming = _send_words(client, vocab, config)
@@ -328,7 +328,7 @@ def continue_training(paths, config, output, address, start, reporter=None, hook
     connect.parse_address(address)
     loop._check_inputs(paths, config, output, hooks, inputs)
     with interrupts.SignalGuard() as guard, modeldir.locked(output, reporter.log), \
-            connect.connect(address, reporter.log) as client, _run_on(client) as run_id:
+            connect.connect(address, reporter.log, connect.TRAINING) as client, _run_on(client) as run_id:
         started = time.perf_counter()
         words, counts, table = _count(client, paths, config, run_id)
         if cluster_vocab.pruning_note(table):
@@ -353,7 +353,7 @@ def resume(output, paths, address, reporter=None, hooks=None):
         paths = list(paths) if paths else meta["paths"]
         loop._check_inputs(paths, config, output, hooks, ())
         vocab = vocab_mod.Vocab(meta["words"], arrays["counts"])
-        with connect.connect(address, reporter.log) as client, _run_on(client) as run_id:
+        with connect.connect(address, reporter.log, connect.TRAINING) as client, _run_on(client) as run_id:
             started = time.perf_counter()
             sent, warming = _send_words(client, vocab, config)
             shards, block_bytes = make_shards(client, paths, config, checkpoints.layout(arrays, meta))
