@@ -92,7 +92,8 @@ FORKSERVER_ENV = "W2V_FORKSERVER"  # the pid of the driver, in the environment t
 # what the forkserver imports once for every local worker it forks: Dask's own choice ("distributed" and the
 # packages it lists), less the optional ones; for training, also the modules a training worker runs (numba,
 # the kernels' modules, the compiled delta passes), which counting or phrases would only wait for
-_PRELOAD = ["distributed", "dask", "msgpack", "cloudpickle", "tornado", "toolz", "numpy", "word2vec.distributed.connect"]
+_PRELOAD = ["distributed", "dask", "msgpack", "cloudpickle", "tornado", "toolz", "numpy",
+            "word2vec.distributed.connect"]
 TRAINING = ["numba", "word2vec.distributed.replica", "word2vec.distributed.vocab",
             "word2vec.distributed.worker_preload"]
 

@@ -76,19 +76,13 @@ def count_words(client, paths, lowercase=False, max_words=MAX_TABLE_WORDS, block
     from dask import delayed
 
     parts = blocks_mod.read_blocks(blocks_mod.expand(paths), block_bytes)
-    if keep_for is None:
-        level = [delayed(count_block, pure=True)(part, lowercase, max_words) for part in parts]
-        while len(level) > 1:
-            level = [delayed(merge, pure=True)(level[i: i + FAN_IN], max_words) for i in range(0, len(level), FAN_IN)]
-        table = client.compute(level[0]).result()
-    else:
-        run_id, workers = keep_for
-        level = [client.compute(delayed(count_block, pure=False)(part, lowercase, max_words, (run_id, part.key)),
-                                workers=[workers[i % len(workers)]]) for i, part in enumerate(parts)]
-        while len(level) > 1:
-            level = [client.submit(merge, level[i: i + FAN_IN], max_words, pure=False)
-                     for i in range(0, len(level), FAN_IN)]
-        table = level[0].result()
+    run_id, workers = keep_for or (None, None)
+    level = [client.compute(delayed(count_block, pure=False)(part, lowercase, max_words,
+                                                              run_id and (run_id, part.key)),
+                            workers=workers and [workers[i % len(workers)]]) for i, part in enumerate(parts)]
+    while len(level) > 1:
+        level = [client.submit(merge, level[i: i + FAN_IN], max_words, pure=False) for i in range(0, len(level), FAN_IN)]
+    table = level[0].result()
     words = list(table.counts)
     return words, np.fromiter((table.counts[w] for w in words), np.int64, len(words)), table
 
