@@ -214,6 +214,52 @@ def test_topic_words_find_their_neighbours_reading_a_file_url(scheduler, tmp_pat
         assert all(word in topic for word in neighbours), (topic[0], neighbours)
 
 
+def test_cut_pieces_add_up_and_end_at_newlines_or_else_spaces():
+    from word2vec.distributed import blocks
+
+    lines = b"".join(b"w%d x y\n" % i for i in range(100))
+    pieces = [blocks.cut(lines, k, 3) for k in range(3)]
+    assert b"".join(pieces) == lines
+    assert all(piece.endswith(b"\n") for piece in pieces) and all(200 < len(piece) < 350 for piece in pieces)
+    one_line = b" ".join(b"w%d" % i for i in range(300))
+    pieces = [blocks.cut(one_line, k, 4) for k in range(4)]
+    assert b"".join(pieces) == one_line and all(piece.endswith(b" ") for piece in pieces[:3])
+    assert max(map(len, pieces)) - min(map(len, pieces)) < 10
+    assert [blocks.cut(b"abc", k, 2) for k in range(2)] == [b"abc", b""]  # nowhere to cut
+    assert [blocks.cut(b"", k, 2) for k in range(2)] == [b"", b""]
+
+
+@pytest.mark.parametrize("suffix", ["", ".gz"])
+def test_a_one_line_corpus_spreads_over_the_workers_and_counts_as_one_pass_does(scheduler, write_corpus, suffix):
+    """text8 is one line: a plain file without newlines is cut on spaces, a compressed file in pieces once read,
+    so each worker counts and trains its share; the counts are those of a local count."""
+    from word2vec.distributed import blocks
+    from word2vec.text import corpus
+
+    rng = np.random.default_rng(1)
+    path = write_corpus(" " + " ".join(f"w{i}" for i in rng.zipf(1.5, 40_000) % 5000), suffix)
+    units = blocks.units(blocks.expand([str(path)]), 4096, 2)
+    assert len(units) == 2 if suffix else len(units) > 10
+    with distributed.Client(scheduler) as client:
+        sizes = [len(data) for data in client.gather(client.compute(units))]
+        words, counts, _ = cluster_vocab.count_words(client, [str(path)], block_bytes=4096)
+    assert min(sizes) > 0.4 * max(sizes)
+    scan = corpus.scan([str(path)], str(path.parent))
+    assert dict(zip(words, counts.tolist())) == dict(zip(scan.words, scan.counts.tolist()))
+
+
+def test_a_one_line_compressed_corpus_trains_on_every_worker(scheduler, tmp_path, write_corpus):
+    path = write_corpus(Path(DEMO).read_text().replace("\n", " "), ".gz")
+    output = tmp_path / "model"
+    result = run(["train", str(path), "--config", DEMO_CONFIG, "-o", str(output), "--cluster", scheduler,
+                  "--set", "train.sync_words=100000"])
+    assert result.exit_code == 0, result.output
+    metrics = json.loads((output / "metrics.json").read_text())
+    assert len(metrics["shard_words"]) == 2 and min(metrics["shard_words"]) > 0.45 * sum(metrics["shard_words"])
+    total = metrics["analogy"]["sections"][-1]
+    assert total["section"] == "total" and total["accuracy"] > 0.8, total
+
+
 def test_resume_on_a_cluster_without_a_checkpoint_is_one_line(scheduler, tmp_path):
     result = run(["train", "--resume", str(tmp_path / "m"), "--cluster", scheduler])
     assert result.exit_code == 1 and result.output == f"Error: no checkpoint to resume from in {tmp_path / 'm'} " \

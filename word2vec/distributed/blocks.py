@@ -3,6 +3,11 @@
 A block ends at a newline, so it holds whole lines and is split exactly as `text.corpus.scan`
 splits them: UTF-8 with invalid bytes replaced (and counted), lines on "\\n", tokens on
 whitespace, tokens longer than MAX_TOKEN_CHARS cut. Compressed files are one block each.
+
+To count and train (`units`), a plain file without a newline in its first MiB (text8 is
+one line of 100 MB) is cut on spaces instead, so that it still spreads over the workers; the
+counts are the same, and a training sentence ends at each cut. A compressed file is read as one
+block, then cut in pieces for the workers to count and train side by side (`units`).
 """
 
 import codecs
@@ -13,6 +18,7 @@ import numpy as np
 from ..errors import DataError
 from ..text.corpus import MAX_TOKEN_CHARS
 
+LINE_PROBE = 1 << 20  # a file without a newline in its first MiB is cut on spaces to count and train
 BLOCK_BYTES = 64 << 20  # large enough to amortize a task, small enough to spread a corpus over many workers
 MIN_BLOCK_BYTES = 4096
 COMPRESSED = {".gz": "gzip", ".bz2": "bz2", ".xz": "xz"}
@@ -65,16 +71,68 @@ def block_bytes_for(client, urls):
 
 
 def read_blocks(urls, block_bytes=BLOCK_BYTES):
-    """Delayed byte blocks of the files, in corpus order; the workers that compute them read them."""
+    """Delayed byte blocks of the files, of whole lines, in corpus order; the workers that compute them read
+    them. (To count and train: `units`.)"""
+    return [block for block, _ in _file_blocks(urls, block_bytes, False)]
+
+
+def _file_blocks(urls, block_bytes, words):
+    """[(delayed block, True if it is a whole compressed file)] of every file, in corpus order; with `words`,
+    a plain file of very long lines is cut on spaces."""
     from dask.bytes import read_bytes
 
     blocks = []
     for url in urls:
         compression = next((kind for ext, kind in COMPRESSED.items() if url.endswith(ext)), None)
-        _, parts = read_bytes(url, delimiter=b"\n", blocksize=None if compression else block_bytes,
+        delimiter = b" " if words and not compression and _one_line(url, block_bytes) else b"\n"
+        _, parts = read_bytes(url, delimiter=delimiter, blocksize=None if compression else block_bytes,
                               compression=compression, sample=False)
-        blocks += [block for file_blocks in parts for block in file_blocks]
+        blocks += [(block, compression is not None) for file_blocks in parts for block in file_blocks]
     return blocks
+
+
+def _one_line(url, block_bytes):
+    """True when the file is larger than a block and its first LINE_PROBE bytes hold no newline."""
+    import fsspec
+
+    fs, path = fsspec.core.url_to_fs(url)
+    if fs.size(path) <= block_bytes:
+        return False
+    with fs.open(path, "rb") as handle:
+        return b"\n" not in handle.read(min(LINE_PROBE, block_bytes))
+
+
+def units(urls, block_bytes, shards):
+    """The delayed byte blocks that `shards` shards count and train, in corpus order (see the module's doc):
+    while there are fewer than 4 compressed files a shard, each is cut into one piece a shard once read
+    (`cut`), so that the shards count and train it side by side."""
+    found = _file_blocks(urls, block_bytes, True)
+    whole = sum(packed for _, packed in found)
+    pieces = shards if 0 < whole < 4 * shards else 1
+    if pieces == 1:
+        return [block for block, _ in found]
+    from dask import delayed
+
+    return [delayed(cut, pure=True)(block, piece, pieces) if packed else block
+            for block, packed in found for piece in range(pieces if packed else 1)]
+
+
+def cut(data, piece, pieces):
+    """Piece `piece` of `pieces` of a block's bytes, of about equal size: each ends after the first newline
+    past its share, or after the first space where no newline follows within LINE_PROBE bytes."""
+    ends = [0] + [_cut_at(data, len(data) * k // pieces) for k in range(1, pieces)] + [len(data)]
+    for k in range(1, len(ends)):
+        ends[k] = max(ends[k], ends[k - 1])
+    return data[ends[piece]: ends[piece + 1]]
+
+
+def _cut_at(data, position):
+    """The offset just past the first newline at or after `position` (within LINE_PROBE bytes), else past the
+    first space there; the end of `data` if there is neither."""
+    newline = data.find(b"\n", position, position + LINE_PROBE)
+    if newline < 0:
+        newline = data.find(b" ", position)
+    return len(data) if newline < 0 else newline + 1
 
 
 def decode(data, lowercase):

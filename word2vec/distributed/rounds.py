@@ -89,8 +89,8 @@ def make_shards(client, paths, config, layout=None):
                 for i, n in enumerate(threads)]
         layout = blocks_mod.block_bytes_for(client, urls), threads, rngs
     block_bytes, threads, rngs = layout
-    parts = blocks_mod.read_blocks(urls, block_bytes)
     n = len(threads)
+    parts = blocks_mod.units(urls, block_bytes, n)
     shards = [faults.Shard(i, parts[i::n], threads[i], rngs[i], workers[i % len(workers)][0]) for i in range(n)]
     return shards, block_bytes
 
@@ -114,7 +114,7 @@ class Driver:
         self.epoch, self.round, self.epoch_seconds = 0, 0, 0.0
         self.metrics, self.round_log = [], []
         self.tallies = np.zeros((sum(shard.threads for shard in shards), 3))
-        self.rounds = self.total_words = self.workers = None  # known once the shards are built
+        self.rounds = self.total_words = self.shard_words = self.workers = None  # known once the shards are built
         self.stop_signal = None  # set by a signal handler; honoured at the next round boundary
         self.merging = concurrent.futures.ThreadPoolExecutor(1, thread_name_prefix="w2v-merge")  # see _merge
         self.checkpoint_due = False  # the driver waits for the round in flight, if any, then saves
@@ -142,8 +142,8 @@ class Driver:
         load_merge()  # the driver's compiled merge, loaded while the workers build the shards
         built = self.placement.collect(pending)
         summaries = [built[shard.index] for shard in self.shards]
-        words = [summary[0] for summary in summaries]
-        self.total_words = sum(words)
+        self.shard_words = [summary[0] for summary in summaries]
+        self.total_words = sum(self.shard_words)
         if not self.total_words:
             raise DataError("no token of the corpus is in the vocabulary")
         # a round is sync_words over the whole cluster, so replicas drift apart by as many words however many there are
@@ -416,7 +416,7 @@ def _save(driver, output, raw):
     vectors = subword_model.word_vectors(tables, driver.w_in, config)
     metrics = {"epochs": driver.metrics, "vocab_size": len(vocab), "corpus_tokens": raw,
                "threads": len(driver.tallies), "workers": driver.workers,
-               "shards": len(driver.shards), "sync_words": config.train.sync_words,
+               "shards": len(driver.shards), "shard_words": driver.shard_words, "sync_words": config.train.sync_words,
                "round_log": driver.round_log, "lost_workers": driver.placement.losses}
     modeldir.save_trained(output, vocab, vectors, config, metrics, w_out=driver.w_out,
                           **subword_model.model_arrays(config, vocab, driver.w_in, driver.w_out, raw, vectors, layout))

@@ -63,7 +63,8 @@ def prune(table, max_words):
 
 def count_words(client, paths, lowercase=False, max_words=MAX_TABLE_WORDS, block_bytes=blocks_mod.BLOCK_BYTES,
                 keep_for=None):
-    """Count the words of `paths` (URLs, globs) on the cluster of `client`.
+    """Count the words of `paths` (URLs, globs) on the cluster of `client`, in the blocks a run of one shard a
+    worker trains (`blocks.units`).
 
     With `keep_for`, (run id, workers), block i is counted on workers[i % len(workers)], the worker
     its shard will train it on, which keeps its tokens to encode them (see `count_block`).
@@ -75,13 +76,14 @@ def count_words(client, paths, lowercase=False, max_words=MAX_TABLE_WORDS, block
     """
     from dask import delayed
 
-    parts = blocks_mod.read_blocks(blocks_mod.expand(paths), block_bytes)
     run_id, workers = keep_for or (None, None)
+    parts = blocks_mod.units(blocks_mod.expand(paths), block_bytes, len(workers or client.nthreads()))
     level = [client.compute(delayed(count_block, pure=False)(part, lowercase, max_words,
                                                               run_id and (run_id, part.key)),
                             workers=workers and [workers[i % len(workers)]]) for i, part in enumerate(parts)]
     while len(level) > 1:
-        level = [client.submit(merge, level[i: i + FAN_IN], max_words, pure=False) for i in range(0, len(level), FAN_IN)]
+        level = [client.submit(merge, level[i: i + FAN_IN], max_words, pure=False)
+                 for i in range(0, len(level), FAN_IN)]
     table = level[0].result()
     words = list(table.counts)
     return words, np.fromiter((table.counts[w] for w in words), np.int64, len(words)), table
