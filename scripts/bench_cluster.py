@@ -11,13 +11,17 @@ Spearman on WS-353, MEN-3000 and MTurk-771); seed r trains with train.seed r, an
 columns give the mean and standard deviation over the seeds. The cluster runs' metrics.json
 gives the round costs: rounds an epoch, bytes sent per round, compute and sync seconds.
 
-Both read the corpus as a text file of 1000-token lines (w2v cuts sentences at 1000 tokens
-anyway, so the local run trains exactly what it trains on the .gz): a .gz file is one block,
-which one worker would train alone.
+Both read the shared .gz as it is (`--corpus gz`, the default: one line, which the cluster
+cuts into one piece a worker once read), or a text file of the same tokens in 1000-token lines
+(`--corpus lines`: w2v cuts sentences at 1000 tokens anyway, so the local run trains exactly
+what it trains on the .gz; the cluster's workers read their own blocks of it). `--defaults`
+trains with w2v's defaults instead of bench.py's settings (sample 1e-3 among them): the
+acceptance's own command, `w2v train CORPUS --cluster local:2` against `--threads 2`.
 
     python3 scripts/bench_cluster.py                          # skip-gram, 3 seeds
     python3 scripts/bench_cluster.py --arch skipgram cbow     # both architectures
     python3 scripts/bench_cluster.py --arch cbow --seeds 1 --set train.sync_words=500000 --only cluster
+    python3 scripts/bench_cluster.py --defaults --corpus lines   # w2v's defaults, on 1000-token lines
     python3 scripts/bench_cluster.py --probe-sync 2 4 8 16       # a round's sync alone, against the workers
 
 The interpreter must import gensim and w2v (the test extra has both: `.venv/bin/python`).
@@ -53,6 +57,10 @@ def parse_args(argv):
     p.add_argument("--loss", choices=("neg", "hs"), default="neg")
     p.add_argument("--seeds", type=int, default=3, metavar="N", help="seeds 1..N (default 3)")
     p.add_argument("--epochs", type=int, default=5)
+    p.add_argument("--corpus", choices=("gz", "lines"), default="gz",
+                   help="the shared .gz as it is (default), or its tokens in 1000-token lines of plain text")
+    p.add_argument("--defaults", action="store_true",
+                   help="w2v's default settings (only the seed set) instead of bench.py's; --epochs is ignored")
     p.add_argument("--workers", type=int, default=2, help="cluster: local:N (default 2, one thread each)")
     p.add_argument("--threads", type=int, default=2, help="local run: --threads (default 2)")
     p.add_argument("--set", dest="sets", action="append", default=[], metavar="KEY=VALUE",
@@ -79,6 +87,8 @@ def command(args, mode, corpus, arch, seed, out):
             "model.window": s["window"], "model.negative": s["negative"], "vocab.min_count": s["min_count"],
             "vocab.sample": s["sample"], "train.epochs": args.epochs, "train.seed": seed,
             "output.formats": "[npy]"}
+    if args.defaults:
+        sets = {"model.arch": arch, "train.seed": seed, "output.formats": "[npy]"}
     cmd = [sys.executable, "-m", "word2vec", "train", str(corpus), "--quiet", "--output", str(out)]
     cmd += ["--cluster", f"local:{args.workers}"] if mode == "cluster" else ["--threads", str(args.threads)]
     for key, value in sets.items():
@@ -217,13 +227,16 @@ def format_table(args, results, tokens):
     lines += [line for line in (round_costs(args, results, arch) for arch in args.arch) if line]
     loads = [r["load"] for runs in results.values() for r in runs]
     lines.append("")
+    settings = ("w2v's defaults" if args.defaults else
+                f"{args.loss} (negative {bench.SETTINGS['negative']}), window {bench.SETTINGS['window']}, "
+                f"{bench.SETTINGS['vector_size']} dims, sample {bench.SETTINGS['sample']:g}, min_count "
+                f"{bench.SETTINGS['min_count']}, {args.epochs} epochs")
+    corpus = "the .gz as it is (one line)" if args.corpus == "gz" else "in 1000-token lines"
     lines.append(
-        f"Settings: {args.loss} (negative {bench.SETTINGS['negative']}), window {bench.SETTINGS['window']}, "
-        f"{bench.SETTINGS['vector_size']} dims, sample {bench.SETTINGS['sample']:g}, min_count "
-        f"{bench.SETTINGS['min_count']}, {args.epochs} epochs"
+        f"Settings: {settings}"
         + (f", {' '.join(args.sets)}" if args.sets else "")
         + (f"; cluster only: {' '.join(args.cluster_sets)}" if args.cluster_sets else "")
-        + f"; text8 prefix, {tokens:,} tokens in 1000-token lines. Seeds 1–{args.seeds}; quality: mean ± sd over "
+        + f"; text8 prefix, {tokens:,} tokens, {corpus}. Seeds 1–{args.seeds}; quality: mean ± sd over "
         f"the seeds; wall: the whole process, medians. Round costs: medians over seeds of the per-round means. "
         f"{os.cpu_count()} CPUs; 1-minute load average before the runs: median {statistics.median(loads):.1f}, "
         f"max {max(loads):.1f}.")
@@ -300,8 +313,10 @@ def main(argv=None):
     try:
         with gzip.open(data / bench.CORPUS_GZ, "rb") as handle:
             tokens = handle.read().split()
-        corpus = tmp / "text8-lines.txt"
-        bench.write_lines(corpus, tokens)
+        corpus = data / bench.CORPUS_GZ
+        if args.corpus == "lines":
+            corpus = tmp / "text8-lines.txt"
+            bench.write_lines(corpus, tokens)
         runner = Runner(args, tmp, env)
         bench.log("warm-up (untimed): one small run of each side")
         small = tmp / "warmup.txt"
