@@ -71,6 +71,40 @@ def test_a_missing_extra_gets_one_line_with_the_fix(tmp_path, command):
     assert not (tmp_path / "model").exists()
 
 
+@pytest.mark.parametrize("argv,env,preload", [
+    (["train", "c.txt", "--cluster", "local:2"], {}, connect._PRELOAD + connect.TRAINING),
+    (["vocab", "c.txt", "--cluster=local:2x2"], {}, connect._PRELOAD),
+    (["phrases", "c.txt"], {"W2V_CLUSTER": "local:1"}, connect._PRELOAD),
+    (["train", "c.txt", "--cluster", "tcp://host:8786"], {}, None),
+    (["train", "c.txt", "--cluster", "local:2", "--cluster", "tcp://host:8786"], {}, None),  # the last one counts
+    (["train", "c.txt", "--cluster"], {}, None),
+    (["similar", "king", "--cluster", "local:2"], {}, None),
+    ([], {"W2V_CLUSTER": "local:2"}, None),
+])
+def test_the_forkserver_starts_early_only_for_a_local_cluster(monkeypatch, argv, env, preload):
+    started = []
+    monkeypatch.setattr(connect, "_start_forkserver", started.append)
+    monkeypatch.setattr(connect, "_start_method", lambda: "forkserver")
+    connect.start_early(argv, env)
+    assert started == ([preload] if preload else [])
+
+
+def test_the_command_line_starts_the_forkserver_before_its_own_imports(tmp_path):
+    code = textwrap.dedent("""
+        import sys
+        from word2vec.distributed import connect
+        def started(preload):
+            print("click" in sys.modules, "word2vec.api" in sys.modules, "numba" in preload)
+            sys.exit(0)
+        connect._start_forkserver, connect._start_method = started, lambda: "forkserver"
+        sys.argv = ["w2v", "train", "c.txt", "--cluster", "local:2"]
+        from word2vec.__main__ import main
+        main()
+    """)
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=tmp_path)
+    assert (out.returncode, out.stdout) == (0, "False False True\n"), out.stderr
+
+
 COMMANDS = {"vocab": ["vocab"], "phrases": ["phrases"], "train": ["train", "--epochs", "1", "--min-count", "1"]}
 
 
