@@ -497,6 +497,10 @@ def test_a_block_counted_to_keep_is_encoded_from_its_tokens_as_from_its_bytes():
     cluster_vocab.count_block(data, False, 100, keep=("run-k", "block-2"))
     replica.stop("run-k")  # a run that ends (or fails) before encoding leaves nothing behind
     assert blocks.kept("run-k", "block-2") is None
+    long = ("z" * 1003 + " " + "z" * 1001 + "q a\n").encode()  # tokens are cut to MAX_TOKEN_CHARS either way
+    kept = cluster_vocab.count_block(long, False, 100, keep=("run-k", "long"))
+    replica.stop("run-k")
+    assert kept.counts == cluster_vocab.count_block(long, False, 100).counts == {"z" * 1000: 2, "a": 1}
 
 
 def test_merging_into_the_weights_is_merging_then_applying():

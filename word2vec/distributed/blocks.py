@@ -16,7 +16,7 @@ import threading
 import numpy as np
 
 from ..errors import DataError
-from ..text.corpus import MAX_TOKEN_CHARS
+from ..text.corpus import MAX_TOKEN_CHARS, TokenIds
 
 LINE_PROBE = 1 << 20  # a file without a newline in its first MiB is cut on spaces to count and train
 BLOCK_BYTES = 64 << 20  # large enough to amortize a task, small enough to spread a corpus over many workers
@@ -157,12 +157,15 @@ def lines_of_tokens(text):
 
 def tokenize(text):
     """A block's tokens as (its distinct words in order of first use, int32 ids into them, int64 tokens a line),
-    lines without tokens left out."""
-    index, ids, lengths = {}, [], []
-    for words in lines_of_tokens(text):
-        ids += [index.setdefault(w, len(index)) for w in words]
-        lengths.append(len(words))
-    return list(index), np.array(ids, dtype=np.int32), np.array(lengths, dtype=np.int64)
+    lines without tokens left out; tokens cut to MAX_TOKEN_CHARS (`text.corpus.TokenIds`, as a local run)."""
+    index, tokens, lengths = TokenIds(), [], []
+    for line in text.split("\n"):
+        words = line.split()
+        if words:
+            tokens += words
+            lengths.append(len(words))
+    ids = np.fromiter(map(index.__getitem__, tokens), dtype=np.int32, count=len(tokens))
+    return list(index), ids, np.array(lengths, dtype=np.int64)
 
 
 def encode(data, index, lowercase, max_sentence_length):

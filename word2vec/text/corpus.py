@@ -88,7 +88,7 @@ class _Sentences:
         self.buffer = array.array("q")
 
 
-class _Ids(dict):
+class TokenIds(dict):
     """Word → provisional id: a new word gets the next free id; a word longer than
     MAX_TOKEN_CHARS is cut to that length first (only new words pay for the check)."""
 
@@ -103,7 +103,7 @@ class _Encoder:
     """Maps tokens to provisional ids and appends them to the id file."""
 
     def __init__(self, handle):
-        self.ids = _Ids()
+        self.ids = TokenIds()
         self.handle = handle
         self.counts = np.zeros(0, dtype=np.int64)
 
