@@ -130,7 +130,7 @@ def test_train_reports_on_stderr_only(tmp_path):
 @pytest.mark.parametrize("args, message", [
     (["--set", "train.epoch=3"], "Error: unknown config key 'train.epoch' (did you mean 'train.epochs'?); the keys of train are "
                                        "epochs, alpha, min_alpha, threads, seed, checkpoint_every, alpha_schedule, sync_words, "
-                                       "sync_lag, continue_merge\n"),
+                                       "sync_frequent, sync_lag, continue_merge\n"),
     (["--set", "model.loss=nce"], "Error: config key 'model.loss' must be one of neg, hs, softmax; got 'nce'\n"),
 ])
 def test_train_config_errors_exit_2(tmp_path, args, message):

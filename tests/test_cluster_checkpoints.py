@@ -16,7 +16,9 @@ from word2vec.errors import Interrupted, W2VError  # noqa: E402
 from word2vec.training import checkpoint, loop  # noqa: E402
 
 SETTINGS = {"model.vector_size": 16, "train.epochs": 3, "vocab.min_count": 1, "vocab.sample": 0,
-            "train.sync_words": 20000, "train.checkpoint_every": 0}  # 36k words: 2 rounds, a 10k-word job a shard
+            "train.sync_words": 20000, "train.checkpoint_every": 0,  # 36k words: 2 rounds, a 10k-word job a shard
+            "train.sync_frequent": 0}
+TIERS = {"train.sync_frequent": 8}  # 4 rounds an epoch, partial and full in turn; 8 of the 32 words sync in both
 QUIET = loop.Reporter(log=lambda message: None)
 
 
@@ -41,13 +43,13 @@ def unbroken(scheduler, corpus, tmp_path_factory):
     return output, metrics
 
 
-def stopped_run(scheduler, corpus, output, at, stop):
+def stopped_run(scheduler, corpus, output, at, stop, extra=None):
     """A run that `stop(driver)` ends before round `at` = (epoch, round) has run."""
     def hook(driver, epoch, index):
         if (epoch, index) == at:
             stop(driver)
 
-    config = config_mod.Config().with_overrides(SETTINGS)
+    config = config_mod.Config().with_overrides(dict(SETTINGS, **(extra or {})))
     rounds.train([corpus], config, str(output), scheduler, QUIET, hooks=loop.Hooks(on_round=hook))
 
 
@@ -87,6 +89,25 @@ def test_a_signal_saves_the_round_and_resume_finishes_the_same_run(scheduler, co
     assert (meta["epoch"], meta["job"], len(meta["metrics"]), meta["cluster"]["shards"]) == (1, 1, 1, [1, 1])
     assert "pending_sizes" not in arrays
     same_run(output, unbroken, resume(output, scheduler))
+
+
+def test_with_tiers_a_signal_in_a_partial_round_saves_after_the_next_full_one(scheduler, corpus, tmp_path):
+    """With frequency tiers the workers hold rows over a partial round, so a stop asked for in one is honoured
+    after the round that syncs every row (job 2, not 1), and the resumed run is the same run."""
+    config = config_mod.Config().with_overrides(dict(SETTINGS, **TIERS))
+    reference = tmp_path / "unbroken" / "model"
+    _, _, reference_metrics = rounds.train([corpus], config, str(reference), scheduler, QUIET)
+    assert [epoch["rounds"] for epoch in reference_metrics["epochs"]] == [4, 4, 4]
+    output = tmp_path / "model"
+
+    def stop(driver):
+        driver.stop_signal = signal.SIGINT
+
+    with pytest.raises(Interrupted):
+        stopped_run(scheduler, corpus, output, (1, 0), stop, TIERS)
+    arrays, meta = checkpoint.load_checkpoint(str(output), cluster=True)
+    assert (meta["epoch"], meta["job"]) == (1, 2)
+    same_run(output, (reference, reference_metrics), resume(output, scheduler))
 
 
 def test_with_sync_lag_a_checkpoint_in_mid_epoch_holds_the_pending_deltas(scheduler, corpus, tmp_path):

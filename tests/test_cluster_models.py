@@ -82,7 +82,8 @@ def a_replica(config, text, threads=1):
 def test_a_subword_replica_sends_every_row_it_changed(topic_corpus, monkeypatch, arch):
     """Only the rows of the round's words are compared for the subword matrix: the same deltas as comparing all."""
     config = config_mod.Config().with_overrides({"model.vector_size": 8, "model.maxn": 4, "model.minn": 3,
-                                                 "model.buckets": 500, "model.arch": arch, "vocab.sample": 0})
+                                                 "model.buckets": 500, "model.arch": arch, "vocab.sample": 0,
+                                                 "train.sync_frequent": 0})
     text = open(topic_corpus[0]).read()[:20000]
     sent = [a_replica(config, text).train(0, RNGS, 0, 0, 1, (0.05, 0.04)) for _ in range(2)]
     monkeypatch.setattr(replica.Shard, "input_rows", lambda self, lo, hi: None)
@@ -94,6 +95,32 @@ def test_a_subword_replica_sends_every_row_it_changed(topic_corpus, monkeypatch,
     rows_in, n_words = sent[0][0][0][0], len(whole.vocab)
     assert (rows_in >= n_words).any() and len(rows_in) < n_words + 500  # bucket rows, not every row
     assert all(np.array_equal(work, base) for work, base in zip(whole.work, whole.base))
+
+
+@pytest.mark.parametrize("loss,maxn", [("neg", 0), ("hs", 0), ("neg", 4)])
+def test_a_partial_round_sends_the_frequent_rows_and_holds_the_others_over(topic_corpus, loss, maxn):
+    """With frequency tiers a partial round sends the rows of the most frequent words (under hs, the tree
+    nodes nearest the root) and holds over, exactly, the others it changed: together, what a round that syncs
+    every row sends; `work` is `base` again. The next round trains from the rows held over."""
+    settings = {"model.vector_size": 8, "model.loss": loss, "model.maxn": maxn, "model.minn": 3,
+                "model.buckets": 500, "vocab.sample": 0}
+    text = open(topic_corpus[0]).read()[:20000]
+    tiered = a_replica(config_mod.Config().with_overrides(dict(settings, **{"train.sync_frequent": 8})), text)
+    whole = a_replica(config_mod.Config().with_overrides(dict(settings, **{"train.sync_frequent": 0})), text)
+    sent = tiered.train(0, RNGS, 0, 0, 2, (0.05, 0.04))[0]
+    expected = whole.train(0, RNGS, 0, 0, 2, (0.05, 0.04))[0]
+    carry = tiered.shards[0].carry
+    for m, ((rows, deltas), (all_rows, all_deltas), (held, values)) in enumerate(zip(sent, expected, carry)):
+        top = tiered.frequent[m]
+        assert len(top) == 8 and (loss == "neg" or m == 0 or top[-1] == len(tiered.base[1]) - 1)
+        assert set(rows) <= set(top) and len(held) > 0 and not set(held) & set(top)
+        assert np.array_equal(np.sort(np.concatenate([rows, held])), all_rows)
+        in_top = np.isin(all_rows, top)
+        assert np.array_equal(deltas, all_deltas[in_top])
+        assert np.array_equal((values - tiered.base[m][held]).astype(np.float16), all_deltas[~in_top])
+    assert all(np.array_equal(work, base) for work, base in zip(tiered.work, tiered.base))
+    after = tiered.train(0, None, 0, 1, 2, (0.04, 0.03))[0]  # the full round: what was held over goes too
+    assert tiered.shards[0].carry is None and set(carry[0][0]) <= set(after[0][0])
 
 
 def test_a_replica_applies_each_merged_update_once(topic_corpus):

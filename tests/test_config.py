@@ -12,7 +12,7 @@ from word2vec.errors import ConfigError, DataError, W2VError
 
 SECTIONS_LIST = "corpus, vocab, model, train, output, eval"
 TRAIN_KEYS = ("; the keys of train are epochs, alpha, min_alpha, threads, seed, checkpoint_every, alpha_schedule, "
-              "sync_words, sync_lag, continue_merge")
+              "sync_words, sync_frequent, sync_lag, continue_merge")
 
 
 def resolve_set(*assignments):
@@ -216,7 +216,7 @@ def test_set_a_section_without_a_key(name):
     assert message == (
         f"config key '{name}' names a section, not a key "
         "(its keys: epochs, alpha, min_alpha, threads, seed, checkpoint_every, alpha_schedule, sync_words, "
-        "sync_lag, continue_merge)"
+        "sync_frequent, sync_lag, continue_merge)"
     )
 
 

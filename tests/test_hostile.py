@@ -88,7 +88,7 @@ def test_a_long_value_is_cut_in_the_message(tmp_path, corpus):
 
 def test_a_long_unknown_key_is_cut_in_the_message(tmp_path, corpus):
     line = train_fails(tmp_path, [corpus, "--set", "train." + "e" * 5000 + "=1"], 2, "unknown config key 'train.eee")
-    assert len(line) < 250
+    assert len(line) < 300  # the key cut to 80 characters, then the list of the section's keys
 
 
 def test_unknown_key_lists_the_keys_of_its_section(tmp_path, corpus):

@@ -81,6 +81,10 @@ class TrainConfig:
                                 choices=("halves", "sawtooth", "linear"))
     sync_words: int = _spec(500_000, "with --cluster: words trained between two syncs, over all workers together",
                             minimum=10_000, maximum=10**9)
+    sync_frequent: int = _spec(2000, "with --cluster: the rows of this many most frequent words (under hs: the "
+                               "tree nodes nearest the root) also sync halfway between two syncs of every row, as "
+                               "pWord2Vec's frequency tiers; 0: every row at every sync (and with sync_lag 1)",
+                               minimum=0, maximum=10**9)
     sync_lag: int = _spec(0, "with --cluster: rounds a worker trains before the merge of a round reaches it; "
                           "0 waits for every merge, 1 overlaps a round's sync with the next round's compute",
                           minimum=0, maximum=1)

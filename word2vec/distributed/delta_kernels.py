@@ -129,6 +129,29 @@ def apply_rows(base, work, rows, halves, table):
             work[r, j] = value
 
 
+@njit(**JIT_OPTIONS)
+def keep_rows(current, base, candidates, rows_out, values_out):
+    """The rows among `candidates` where `current` differs from `base`: their ids to rows_out, their values
+    in current to values_out (float32, exact), and those rows of current back to base. The count."""
+    k = 0
+    dim = base.shape[1]
+    for t in range(candidates.shape[0]):
+        r = candidates[t]
+        changed = False
+        for j in range(dim):
+            if current[r, j] != base[r, j]:
+                changed = True
+                break
+        if not changed:
+            continue
+        rows_out[k] = r
+        for j in range(dim):
+            values_out[k, j] = current[r, j]
+            current[r, j] = base[r, j]
+        k += 1
+    return k
+
+
 def warm_up():
     """Load (or compile) every pass, on tiny arrays of the types training uses: plain weights, and the
     padded views (`training.padding`) a replica trains in."""
@@ -136,6 +159,7 @@ def warm_up():
     halves = np.zeros((2, 2), np.uint16)
     rows = np.arange(2, dtype=np.int32)
     take_rows(padded, plain.copy(), rows, rows.copy(), halves)
+    keep_rows(padded, plain.copy(), rows, rows.copy(), np.zeros((2, 2), np.float32))
     for weights in (plain, padded):
         apply_rows(plain, weights, rows, halves, HALF_TO_FLOAT)
         apply_rows(weights, weights, rows, halves, HALF_TO_FLOAT)

@@ -73,6 +73,16 @@ def take(current, base, candidates=None):
     return rows[:n], halves[:n].view(WIRE)
 
 
+def keep(current, base, candidates):
+    """(row ids int32, their values in `current`, float32) of the `candidates` rows where `current` differs from
+    `base`, exactly; those rows go back to base (a shard's rows held over a partial round: see `tiers`)."""
+    candidates = candidates.astype(np.int32, copy=False)
+    rows = np.empty(len(candidates), np.int32)
+    values = np.empty((len(candidates), base.shape[1]), np.float32)
+    n = delta_kernels.keep_rows(current, base, candidates, rows, values)
+    return rows[:n], values[:n]
+
+
 def warm_up():
-    """Load the compiled passes of `take`, `merge` and `apply` (see `delta_kernels`)."""
+    """Load the compiled passes of `take`, `keep`, `merge` and `apply` (see `delta_kernels`)."""
     delta_kernels.warm_up()

@@ -19,7 +19,7 @@ from ..text import vocab as vocab_mod
 from ..training import checkpoint, loop, padding, subword_model
 from . import blocks as blocks_mod
 from . import deltas as deltas_mod
-from . import memory
+from . import memory, tiers
 
 _INDEXES = {}  # run id → word → id, built once per worker process
 _REPLICAS = {}  # (run id, worker address) → Replica
@@ -107,6 +107,7 @@ class Shard:
         self.digest = checkpoint.corpus_digest(self.data)
         self.rngs = np.array(rngs, dtype=np.uint64).reshape(-1, 1)
         self.pending = []  # [(update seq, deltas)]: this shard's deltas sent but not yet merged into `base`
+        self.carry = None  # per matrix (rows, values): rows it changed in a partial round, not synced (see `tiers`)
         self.trainer = _RoundTrainer(self.data, config, loop.Reporter(), threads=len(self.rngs)) if self.words else None
 
     def summary(self):
@@ -145,6 +146,7 @@ class Replica:
         self.work = tuple(padding.copy(w) for w in self.base)
         self.applied = applied  # how many merged updates `base` holds
         self.undo = None  # the rows of the last update applied, as they were: [(rows, values)] per matrix
+        self.frequent = tiers.frequent_rows(config, len(vocab), [w.shape for w in self.base])  # see `tiers`
         self.shards = {}
         self.lock = threading.Lock()  # one round or shard change at a time, whatever the worker's threads
 
@@ -192,15 +194,19 @@ class Replica:
             starts.append(start)
         return starts
 
-    def train(self, index, rngs, epoch, round_index, rounds, alphas, seq=None, base_seq=None):
+    def train(self, index, rngs, epoch, round_index, rounds, alphas, seq=None, base_seq=None, replay=None):
         """Train shard `index`'s share of one round, whose deltas make update `seq`, from the weights holding
-        updates up to `base_seq` plus the shard's pending deltas; its RNGs start from `rngs` (the driver's),
-        or go on where they stand (None).
+        updates up to `base_seq` plus the shard's pending deltas (and, after a partial round, the rows it
+        held over: `tiers`); its RNGs start from `rngs` (the driver's), or go on where they stand (None).
+        `replay`: see `_replay`.
 
         Returns ((rows int32, deltas float16: see `deltas`) of w_in and of w_out, tallies (threads, 3),
-        RNG states after the round (threads, 1), seconds in the kernels); `work` is `base` again after.
+        RNG states after the round (threads, 1), seconds in the kernels); `work` is `base` again after. A
+        partial round returns the frequent rows only, and holds the others over (`Shard.carry`).
         """
         shard = self.shards[index]
+        if replay is not None and shard.trainer is not None:
+            self._replay(shard, epoch, round_index, rounds, *replay)
         if rngs is not None:
             shard.rngs[:] = rngs  # a round run again starts where the lost one did
         if shard.trainer is None:
@@ -208,6 +214,9 @@ class Replica:
             return empty, np.zeros((len(shard.rngs), 3)), shard.rngs.copy(), 0.0
         seq = self.applied + 1 if seq is None else seq
         starts = self._starts(shard, seq, self.applied if base_seq is None else base_seq)
+        if shard.carry is not None:  # the rows it changed in the partial round before, not synced yet
+            for work, (rows, values) in zip(self.work, shard.carry):
+                work[rows] = values
         lo, hi, first, words = shard.round_jobs(round_index, rounds)
         shard.trainer.span = (alphas[0], alphas[1], first, words)
         state = self._state(shard)
@@ -215,14 +224,46 @@ class Replica:
         started = time.perf_counter()
         _run_jobs(shard.trainer, state, lo, hi)
         seconds = time.perf_counter() - started
-        deltas = (deltas_mod.take(self.work[0], starts[0], shard.input_rows(lo, hi)),
-                  deltas_mod.take(self.work[1], starts[1]))
+        if tiers.partial(self.config, round_index):
+            shard.carry = self._hold_over(shard, starts, lo, hi)
+            deltas = tuple(deltas_mod.take(work, start, top)
+                           for work, start, top in zip(self.work, starts, self.frequent))
+        else:
+            since = shard.round_jobs(round_index - 1, rounds)[0] if shard.carry is not None else lo
+            deltas = (deltas_mod.take(self.work[0], starts[0], shard.input_rows(since, hi)),
+                      deltas_mod.take(self.work[1], starts[1]))
+            shard.carry = None
         for base, work, start in zip(self.base, self.work, starts):
             if start is not base:
                 work[:] = base
         if self.config.train.sync_lag:  # kept until their merge comes back (see `_starts`)
             shard.pending.append((seq, deltas))
         return deltas, state.tallies, shard.rngs.copy(), seconds
+
+
+    def _hold_over(self, shard, starts, lo, hi):
+        """The rows outside the frequent ones that jobs lo..hi-1 changed, as they are now (exactly), for the
+        next round; they go back to their start in `work`."""
+        candidates = (shard.input_rows(lo, hi), None)
+        return tuple(deltas_mod.keep(work, start, tiers.others(rows, top, len(start)))
+                     for work, start, rows, top in zip(self.work, starts, candidates, self.frequent))
+
+    def _replay(self, shard, epoch, round_index, rounds, alphas, rollback, rngs):
+        """Train the partial round before this one again: the shard moved here, without the rows it held over
+        from it. From the weights that round started from (`base` with the rows its update changed as they
+        were before, `rollback`) and its RNG states `rngs`, at its learning rates `alphas`; the rows it
+        changed outside the frequent ones are held over as they were, and its deltas, merged already, go."""
+        for work, (rows, values) in zip(self.work, rollback):
+            work[rows] = values
+        shard.rngs[:] = rngs
+        lo, hi, first, words = shard.round_jobs(round_index - 1, rounds)
+        shard.trainer.span = (alphas[0], alphas[1], first, words)
+        state = self._state(shard)
+        state.epoch = epoch
+        _run_jobs(shard.trainer, state, lo, hi)
+        shard.carry = self._hold_over(shard, self.base, lo, hi)  # outside the frequent rows, base is that start
+        for work, base in zip(self.work, self.base):
+            work[:] = base
 
 
 def _run_jobs(trainer, state, lo, hi):
@@ -290,12 +331,13 @@ def add_shards(run_id, indexes, encoded, rngs, after=None):
         return [replica.add_shard(i, parts, r) for i, parts, r in zip(indexes, encoded, rngs)]
 
 
-def train_round(run_id, updates, indexes, rngs, position, after=None, pending=None):
+def train_round(run_id, updates, indexes, rngs, position, after=None, pending=None, replays=None):
     """Apply the merged `updates` [(seq, update)] this replica lacks, then train shards `indexes` from RNG
     states `rngs` (a list; None: where they stand) at `position`, (epoch, round, rounds, alphas, seq,
     base_seq) (see `Replica.train`); one result each. `after`: tasks that must run first (the shards' placement, their
     last round). `pending`: a list of the shards' deltas of update seq − 1, or None, as the driver has them
-    for a shard just moved here, or from a checkpoint."""
+    for a shard just moved here, or from a checkpoint. `replays`: a list of `Replica._replay`'s arguments, or
+    None, for shards moved here after a partial round (see `tiers`)."""
     replica = _replica(run_id)
     with replica.lock:
         if not set(indexes) <= set(replica.shards):
@@ -305,7 +347,8 @@ def train_round(run_id, updates, indexes, rngs, position, after=None, pending=No
         for index, deltas in zip(indexes, pending or ()):
             if deltas is not None:
                 replica.shards[index].pending = [(position[4] - 1, deltas)]
-        return [replica.train(i, r, *position) for i, r in zip(indexes, rngs)]
+        replays = replays or [None] * len(indexes)
+        return [replica.train(i, r, *position, replay=p) for i, r, p in zip(indexes, rngs, replays)]
 
 
 def drop_shard(run_id, index):

@@ -29,7 +29,7 @@ from ..text import corpus as corpus_mod
 from ..text import vocab as vocab_mod
 from ..training import checkpoint, continuation, interrupts, loop, subword_model
 from . import blocks as blocks_mod
-from . import checkpoints, connect, faults, memory, replica
+from . import checkpoints, connect, faults, memory, replica, tiers
 from .deltas import apply, merge, warm_up as load_merge
 from . import vocab as cluster_vocab
 
@@ -110,6 +110,7 @@ class Driver:
         self.inflight, self.moved, self.last = None, False, {}  # the round sent ahead; {shard: (task, worker)}
         self.merged_at = 0.0
         self.previous = self.last_deltas = None  # (see _merge)
+        self.rollback = None  # after a partial round: the rows its update changed, as they were (see `tiers`)
         self.resumed = False  # resumed in mid-epoch with train.sync_lag 1: see merge_again
         self.epoch, self.round, self.epoch_seconds = 0, 0, 0.0
         self.metrics, self.round_log = [], []
@@ -147,7 +148,7 @@ class Driver:
         if not self.total_words:
             raise DataError("no token of the corpus is in the vocabulary")
         # a round is sync_words over the whole cluster, so replicas drift apart by as many words however many there are
-        self.rounds = max(1, math.ceil(self.total_words / self.config.train.sync_words))
+        self.rounds = tiers.rounds(self.config, max(1, math.ceil(self.total_words / self.config.train.sync_words)))
         self.workers = len(self.placement.replicas)
         return summaries
 
@@ -175,7 +176,7 @@ class Driver:
             self.confirmed[shard.worker] = max(self.confirmed.get(shard.worker, 0), upto)
         results = [done[shard.index] for shard in self.shards]
         compute = max(sum(done[i][3] for i in indexes) for indexes in self.placement.by_worker().values())
-        sent, rows = self._merge(results, seq)
+        sent, rows = self._merge(results, seq, tiers.partial(self.config, index))
         now = time.perf_counter()
         seconds, self.merged_at = now - max(started, self.merged_at), now  # overlapped: since the last merge
         self.round_log.append({"epoch": epoch + 1, "round": index + 1, "bytes": sent, "rows_in": rows[0],
@@ -204,22 +205,35 @@ class Driver:
             # a shard placed just now (or resumed) lacks its deltas of the last round, which this one trains from
             moved = ready is not None or (seq == 2 and self.resumed)
             pending = [self.last_deltas[i] for i in indexes] if moved and upto < seq - 1 else None
+            # a shard placed just now after a partial round trains that round again first (see `tiers`)
+            replays = [self._replay(i, epoch, index) for i in indexes] if ready is not None and carrying else None
             # a cancelled try of this very round is no task to wait for: waiting on it cancelled every retry
             after = [ready] + [future for future, there in (self.last.get(i, (None, None)) for i in indexes)
                                if there == worker and future.status not in faults.GONE]
             future = self.client.submit(replica.train_round, self.run.run_id, updates, indexes, rngs, position,
-                                        after, pending, workers=[worker], pure=False)
+                                        after, pending, replays, workers=[worker], pure=False)
             self.last.update((i, (future, worker)) for i in indexes)
             return future
 
         hook = self.on_round and (lambda: self.on_round(self, epoch, index))
-        placing = self.placement.rebalance() if self.inflight is None else set()
+        carrying = tiers.carrying(self.config, index)  # the workers hold rows over: no shard moves by choice
+        placing = self.placement.rebalance() if self.inflight is None and not carrying else set()
         return epoch, index, self.placement.send(task, placing, sent=hook), seq, upto, time.perf_counter()
 
-    def _merge(self, results, seq):
+    def _replay(self, index, epoch, round_index):
+        """What shard `index` needs to train the partial round before `round_index` again (see
+        `replica.Replica._replay`): its learning rates, the rows its update changed as they were, its RNGs."""
+        alphas = (self.alpha(epoch, (round_index - 1) / self.rounds), self.alpha(epoch, round_index / self.rounds))
+        return alphas, self.rollback, self.shards[index].previous_rngs
+
+    def _merge(self, results, seq, partial=False):
         """Merge the shards' deltas into update `seq` (see `merge`), apply it here; (bytes sent, (rows of w_in,
-        rows of w_out))."""
+        rows of w_out)). Before a partial round's update, the frequent rows are kept as they were (`rollback`)."""
         matrices = (self.w_in, self.w_out)
+        self.rollback = None
+        if partial:
+            top = tiers.frequent_rows(self.config, len(self.vocab), [w.shape for w in matrices])
+            self.rollback = tuple((rows, weights[rows].copy()) for weights, rows in zip(matrices, top))
         if self.lag:  # what a checkpoint in mid-epoch needs: the weights before this update, the shards' deltas
             update = tuple(merge([result[0][m] for result in results]) for m in (0, 1))
             self.previous = tuple(weights[rows] for weights, (rows, _) in zip(matrices, update))
@@ -236,7 +250,7 @@ class Driver:
         self.applied = seq
         first = 0
         for shard, (_, tallies, rngs, _) in zip(self.shards, results):
-            shard.rngs, shard.rngs_at = rngs, seq + 1
+            shard.previous_rngs, shard.rngs, shard.rngs_at = shard.rngs, rngs, seq + 1
             self.tallies[first:first + shard.threads] += tallies
             first += shard.threads
         oldest = min(self.confirmed.get(worker, 0) for worker in placement.replicas) if placement.replicas else seq
@@ -282,7 +296,8 @@ class Driver:
     def train(self, bar, save):
         """Run the remaining rounds of every epoch. `save()` writes a checkpoint at the end of each epoch but the
         last, every train.checkpoint_every seconds, and on a signal, before raising Interrupted (with
-        train.sync_lag 1, after the round in flight: at most one round later)."""
+        train.sync_lag 1, after the round in flight; with frequency tiers, after the next sync of every row: at
+        most one round later)."""
         every, last_save = self.config.train.checkpoint_every, time.monotonic()
         while self.epoch < self.config.train.epochs:
             self.epoch_seconds += self.run_round()
@@ -293,7 +308,7 @@ class Driver:
                 if self.epoch == self.config.train.epochs:
                     return  # a stop asked for in the last round is honoured by saving the model
                 self.checkpoint_due = True
-            if self.draining and self.inflight is None:
+            if self.draining and self.inflight is None and not tiers.carrying(self.config, self.round):
                 save()
                 last_save, self.checkpoint_due = time.monotonic(), False
                 if self.stop_signal is not None:
