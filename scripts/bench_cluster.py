@@ -88,7 +88,7 @@ def command(args, mode, corpus, arch, seed, out):
             "vocab.sample": s["sample"], "train.epochs": args.epochs, "train.seed": seed,
             "output.formats": "[npy]"}
     if args.defaults:
-        sets = {"model.arch": arch, "train.seed": seed, "output.formats": "[npy]"}
+        sets = {"model.arch": arch, "model.loss": args.loss, "train.seed": seed, "output.formats": "[npy]"}
     cmd = [sys.executable, "-m", "word2vec", "train", str(corpus), "--quiet", "--output", str(out)]
     cmd += ["--cluster", f"local:{args.workers}"] if mode == "cluster" else ["--threads", str(args.threads)]
     for key, value in sets.items():

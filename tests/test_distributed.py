@@ -89,6 +89,16 @@ def test_the_forkserver_starts_early_only_for_a_local_cluster(monkeypatch, argv,
     assert started == ([preload] if preload else [])
 
 
+def test_a_local_cluster_sends_each_message_at_once():
+    """Dask batches the messages that follow each other within 2-10 ms; a round waits on each, so the streams
+    of a LocalCluster started here (client, scheduler, workers) send at once."""
+    with connect.connect("local:2") as client:
+        assert client.scheduler_comm.interval == 0
+        assert set(client.run(lambda dask_worker=None: dask_worker.batched_stream.interval).values()) == {0}
+        assert set(client.run_on_scheduler(
+            lambda dask_scheduler=None: [s.interval for s in dask_scheduler.stream_comms.values()])) == {0}
+
+
 def test_the_command_line_starts_the_forkserver_before_its_own_imports(tmp_path):
     code = textwrap.dedent("""
         import sys
