@@ -48,9 +48,9 @@ def load_kernel(config):
     loop.preload(config)
 
 
-def warm_up(client, config):
+def warm_up(client, config, priority=0):
     """Send `load_kernel` to every worker of `client`; the futures (the driver keeps them until training)."""
-    return [client.submit(load_kernel, config, workers=[worker], pure=False)
+    return [client.submit(load_kernel, config, workers=[worker], pure=False, priority=priority)
             for worker in sorted(client.scheduler_info()["workers"])]
 
 

@@ -34,23 +34,28 @@ from .deltas import apply, merge, warm_up as load_merge
 from . import vocab as cluster_vocab
 
 def _vocabulary(client, paths, config, vocab, log, run_id):
+    """The vocabulary (counted on the workers unless given); the futures of the kernel's load (`_count`)."""
     if vocab is not None:
-        return vocab
-    words, counts, table = _count(client, paths, config, run_id)
+        return vocab, replica.warm_up(client, config)
+    words, counts, table, warming = _count(client, paths, config, run_id)
     note = cluster_vocab.pruning_note(table)
     if note:
         log(note)
     vocab, _ = vocab_mod.build(words, counts, config.vocab.min_count, config.vocab.max_size)
-    return vocab
+    return vocab, warming
 
 
 def _count(client, paths, config, run_id):
     """`cluster_vocab.count_words` in the blocks of the shards: every worker counts the blocks its shard will
-    train, and keeps their tokens to encode them."""
+    train, and keeps their tokens to encode them; then loads the kernel (`replica.warm_up`), while the
+    driver builds the vocabulary. (words, counts, table, the futures of the kernel's load: keep them, a
+    dropped one is cancelled.)"""
     block_bytes = blocks_mod.block_bytes_for(client, blocks_mod.expand(paths))
     workers = [address for address, _ in connect.workers(client)]  # as make_shards deals the blocks
-    return cluster_vocab.count_words(client, paths, config.corpus.lowercase, block_bytes=block_bytes,
-                                     keep_for=(run_id, workers))
+    future = cluster_vocab.submit_counts(client, paths, config.corpus.lowercase, block_bytes=block_bytes,
+                                         keep_for=(run_id, workers))
+    warming = replica.warm_up(client, config, priority=-1)  # once a worker's counting is done
+    return cluster_vocab.counted(future) + (warming,)
 
 
 @contextlib.contextmanager
@@ -65,13 +70,11 @@ def _run_on(client):
             client.run(replica.stop, run_id, on_error="ignore")
 
 
-def _send_words(client, vocab, config):
-    """The vocabulary's words sent to a worker (`faults.Scattered`), then the kernel loaded on every worker
-    while the driver cuts the shards (`replica.warm_up`: keep its futures, a dropped one is cancelled). In
-    this order, as a worker loading the kernel answers a transfer only once it is done."""
+def _send_words(client, vocab):
+    """The vocabulary's words sent to a worker (`faults.Scattered`)."""
     words = faults.Scattered(client, replica.join_words(vocab.words), lambda: None)
     words.get()
-    return words, replica.warm_up(client, config)
+    return words
 
 
 def make_shards(client, paths, config, layout=None):
@@ -100,7 +103,9 @@ class Driver:
 
     def __init__(self, client, vocab, config, shards, reporter, weights, seeded, words, run_id):
         self.client, self.vocab, self.config, self.shards, self.reporter = client, vocab, config, shards, reporter
-        self.w_in, self.w_out = weights
+        # a seeded run's weights may still be drawn (a Future): the driver needs them once the shards are built
+        self.initial = weights if isinstance(weights, concurrent.futures.Future) else None
+        self.w_in, self.w_out = (None, None) if self.initial is not None else weights
         self.seeded = seeded  # replicas may draw the starting weights themselves, as the driver did
         self.run = faults.Run(run_id, vocab, config, words)
         self.placement = faults.Placement(client, self.run, shards, self.weights, reporter.log)
@@ -142,6 +147,8 @@ class Driver:
         pending = self.placement.send(lambda worker, indexes, ready: ready, place=True)
         load_merge()  # the driver's compiled merge, loaded while the workers build the shards
         built = self.placement.collect(pending)
+        if self.initial is not None:
+            self.w_in, self.w_out = self.initial.result()
         summaries = [built[shard.index] for shard in self.shards]
         self.shard_words = [summary[0] for summary in summaries]
         self.total_words = sum(self.shard_words)
@@ -326,10 +333,10 @@ def train(paths, config, output, address, reporter=None, vocab=None, hooks=None,
     with interrupts.SignalGuard() as guard, modeldir.locked(output, reporter.log), \
             connect.connect(address, reporter.log, connect.TRAINING) as client, _run_on(client) as run_id:
         started = time.perf_counter()
-        vocab = _vocabulary(client, paths, config, vocab, reporter.log, run_id)
-        sent, warming = _send_words(client, vocab, config)
+        vocab, warming = _vocabulary(client, paths, config, vocab, reporter.log, run_id)
+        sent = _send_words(client, vocab)
         shards, block_bytes = make_shards(client, paths, config)
-        weights = replica.initial_weights(vocab, config)
+        weights = _soon(replica.initial_weights, vocab, config)  # drawn while the workers build the shards
         driver = Driver(client, vocab, config, shards, reporter, weights, seeded=True, words=sent, run_id=run_id)
         vectors, metrics = _run(driver, output, paths, block_bytes, hooks, guard, started)
     return _evaluate(driver, vectors, metrics, output, hooks)
@@ -345,12 +352,12 @@ def continue_training(paths, config, output, address, start, reporter=None, hook
     with interrupts.SignalGuard() as guard, modeldir.locked(output, reporter.log), \
             connect.connect(address, reporter.log, connect.TRAINING) as client, _run_on(client) as run_id:
         started = time.perf_counter()
-        words, counts, table = _count(client, paths, config, run_id)
+        words, counts, table, warming = _count(client, paths, config, run_id)
         if cluster_vocab.pruning_note(table):
             reporter.log(cluster_vocab.pruning_note(table))
         vocab, _, moved = vocab_mod.extend(start.vocab, words, counts, config.vocab.min_count)
         reporter.log(f"vocabulary: {len(start.vocab)} words, {len(vocab) - len(start.vocab)} new")
-        sent, warming = _send_words(client, vocab, config)
+        sent = _send_words(client, vocab)
         shards, block_bytes = make_shards(client, paths, config)
         weights = continuation.grow_weights(start, moved, len(vocab), config)
         driver = Driver(client, vocab, config, shards, reporter, weights, seeded=False, words=sent, run_id=run_id)
@@ -370,12 +377,20 @@ def resume(output, paths, address, reporter=None, hooks=None):
         vocab = vocab_mod.Vocab(meta["words"], arrays["counts"])
         with connect.connect(address, reporter.log, connect.TRAINING) as client, _run_on(client) as run_id:
             started = time.perf_counter()
-            sent, warming = _send_words(client, vocab, config)
+            sent, warming = _send_words(client, vocab), replica.warm_up(client, config)  # a dropped future is cancelled
             shards, block_bytes = make_shards(client, paths, config, checkpoints.layout(arrays, meta))
             weights = checkpoints.pending(arrays)[1]  # the replicas start from the weights before the last merge
             driver = Driver(client, vocab, config, shards, reporter, weights, seeded=False, words=sent, run_id=run_id)
             vectors, metrics = _run(driver, output, paths, block_bytes, hooks, guard, started, (arrays, meta))
     return _evaluate(driver, vectors, metrics, output, hooks)
+
+
+def _soon(function, *args):
+    """`function(*args)` run in a thread of its own: its Future."""
+    pool = concurrent.futures.ThreadPoolExecutor(1, thread_name_prefix="w2v-soon")
+    future = pool.submit(function, *args)
+    pool.shutdown(wait=False)  # the thread ends once the call is done
+    return future
 
 
 def _run(driver, output, paths, block_bytes, hooks, guard, started, resumed=None):

@@ -74,6 +74,12 @@ def count_words(client, paths, lowercase=False, max_words=MAX_TABLE_WORDS, block
     words : list of str, counts : int64 array, in no particular order
     table : the merged Table (bad_bytes, pruned_words, min_reduce)
     """
+    return counted(submit_counts(client, paths, lowercase, max_words, block_bytes, keep_for))
+
+
+def submit_counts(client, paths, lowercase=False, max_words=MAX_TABLE_WORDS, block_bytes=blocks_mod.BLOCK_BYTES,
+                  keep_for=None):
+    """The first half of `count_words`: the counting sent to the workers, as the future of the merged Table."""
     from dask import delayed
 
     run_id, workers = keep_for or (None, None)
@@ -84,7 +90,12 @@ def count_words(client, paths, lowercase=False, max_words=MAX_TABLE_WORDS, block
     while len(level) > 1:
         level = [client.submit(merge, level[i: i + FAN_IN], max_words, pure=False)
                  for i in range(0, len(level), FAN_IN)]
-    table = level[0].result()
+    return level[0]
+
+
+def counted(future):
+    """The second half of `count_words`: (words, counts, table) of the merged Table's future."""
+    table = future.result()
     words = list(table.counts)
     return words, np.fromiter((table.counts[w] for w in words), np.int64, len(words)), table
 
