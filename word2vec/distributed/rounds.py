@@ -377,8 +377,8 @@ def resume(output, paths, address, reporter=None, hooks=None):
         vocab = vocab_mod.Vocab(meta["words"], arrays["counts"])
         with connect.connect(address, reporter.log, connect.TRAINING) as client, _run_on(client) as run_id:
             started = time.perf_counter()
+            sent = _send_words(client, vocab)  # before the kernel's load: a worker loading it answers no transfer
             warming = replica.warm_up(client, config)
-            sent = _send_words(client, vocab)
             shards, block_bytes = make_shards(client, paths, config, checkpoints.layout(arrays, meta))
             weights = checkpoints.pending(arrays)[1]  # the replicas start from the weights before the last merge
             driver = Driver(client, vocab, config, shards, reporter, weights, seeded=False, words=sent, run_id=run_id)
