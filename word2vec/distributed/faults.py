@@ -14,6 +14,7 @@ replica past them rolls its last update back for that shard's round).
 """
 
 import concurrent.futures
+import contextlib
 import threading
 import time
 from dataclasses import dataclass
@@ -24,6 +25,7 @@ from ..errors import W2VError
 from . import replica
 
 POLL_SECONDS = 0.1  # how often the watch asks the scheduler which workers are alive
+CALL_POLL_SECONDS = 0.0005  # how often the driver looks whether a round's calls on the workers are done
 WORKER_WAIT_SECONDS = 60.0  # how long to wait for a worker to (re)join when none is left
 RETRIES = 3  # cancelled tasks run again on their own (live) worker per batch before the run gives up
 GONE = ("cancelled", "error", "lost")  # statuses of a future whose result no task can wait for
@@ -135,6 +137,39 @@ class Watch:
                 future.cancel()
 
 
+class Call:
+    """A call on a worker's `replica.Rounds` actor, as `Placement.collect` sees a task: done, result, cancel."""
+
+    def __init__(self, pending):
+        self.pending, self.cancelled = pending, False
+
+    def done(self):
+        return self.cancelled or self.pending.done()
+
+    def cancel(self):  # by the watch, its worker gone: the call itself may never end
+        self.cancelled = True
+
+    def result(self):
+        if self.cancelled:
+            raise concurrent.futures.CancelledError()
+        try:
+            return self.pending.result()
+        except OSError as exc:  # the worker could not be reached (a round itself reads and writes no file)
+            raise LostWorker(f"{type(exc).__name__}: {exc}") from None
+
+
+def _wait_any(pending):
+    """Until one of `pending` (Dask futures or `Call`s) is done."""
+    from distributed import Future, wait
+
+    if all(isinstance(future, Future) for future in pending):
+        with contextlib.suppress(concurrent.futures.CancelledError):  # the watch cancelled a lost worker's task
+            wait(list(pending), return_when="FIRST_COMPLETED")
+        return
+    while not any(future.done() for future in pending):
+        time.sleep(CALL_POLL_SECONDS)
+
+
 def is_loss(exc):
     """True for the errors of a lost worker (the task's own errors are re-raised instead)."""
     from distributed.comm.core import CommClosedError
@@ -156,6 +191,7 @@ class Placement:
         self.replicas = set()  # workers known to hold a replica of the run (a task of theirs succeeded)
         self.watch = None
         self.losses = []  # one record per lost worker, for metrics.json
+        self.gone = set()  # workers found lost, before the scheduler may have dropped them (a failed call)
         self.moves = 0  # shards moved off lost workers so far
 
     def by_worker(self):
@@ -187,7 +223,7 @@ class Placement:
         from distributed import fire_and_forget
 
         held, moved = self.by_worker(), set()
-        for worker in sorted(self.watch.live - set(held)):
+        for worker in sorted(self.watch.live - set(held) - self.gone):
             busiest = max(held, key=lambda w: (len(held[w]), w))
             if len(held[busiest]) < 2:
                 break
@@ -226,14 +262,9 @@ class Placement:
 
     def collect(self, pending):
         """The second half of `run_tasks`: wait for the tasks, run a lost one again; {shard index: result}."""
-        from distributed import wait
-
         results, self.retries = {}, 0
         while pending:
-            try:
-                wait(list(pending), return_when="FIRST_COMPLETED")
-            except concurrent.futures.CancelledError:
-                pass  # the watch cancelled a lost worker's task: handled below
+            _wait_any(pending)
             for future in [f for f in pending if f.done()]:
                 task = pending.pop(future)
                 try:
@@ -277,6 +308,7 @@ class Placement:
         """Place shards `indexes` of the lost worker `lost` elsewhere and make their task again. A shard that
         moved already (its later round was sent to the lost worker before the loss was seen) stays where it went."""
         self.replicas.discard(lost)
+        self.gone.add(lost)
         self.moves += 1
         epoch, index = self.run.position
         for shard in indexes:
@@ -298,7 +330,7 @@ class Placement:
             if self.watch.failures > 3:
                 raise W2VError("lost the connection to the Dask scheduler; start it and its workers again, then "
                                "resume from the last checkpoint with: w2v train --resume OUTPUT --cluster ADDRESS")
-            live = sorted(self.watch.live - {lost})
+            live = sorted(self.watch.live - {lost} - self.gone)
             if live:
                 held = self.by_worker()
                 return min(live, key=lambda w: (len(held.get(w, [])), w not in self.replicas, w))

@@ -351,6 +351,15 @@ def train_round(run_id, updates, indexes, rngs, position, after=None, pending=No
         return [replica.train(i, r, *position, replay=p) for i, r, p in zip(indexes, rngs, replays)]
 
 
+class Rounds:
+    """A worker's endpoint for training rounds, as a Dask actor: the driver calls `train_round` on it
+    straight, not through the scheduler (a round trip of two calls took 2 ms, of two tasks 11 ms), and
+    the merged updates go with the call instead of being scattered first."""
+
+    def train_round(self, *args, **kwargs):
+        return train_round(*args, **kwargs)
+
+
 def drop_shard(run_id, index):
     """Free shard `index` of this worker's replica: it moved to another worker."""
     replica = _REPLICAS.get(_key(run_id))

@@ -123,8 +123,12 @@ class Driver:
         self.rounds = self.total_words = self.shard_words = self.workers = None  # known once the shards are built
         self.stop_signal = None  # set by a signal handler; honoured at the next round boundary
         self.merging = concurrent.futures.ThreadPoolExecutor(1, thread_name_prefix="w2v-merge")  # see _merge
+        # with train.sync_lag 0, rounds are calls on each worker's `replica.Rounds` actor, not tasks (see _call);
+        # with 1, a round sent ahead must follow the last on its worker, which only tasks' order ensures
+        self.direct, self.actors = not self.lag, {}
         self.checkpoint_due = False  # the driver waits for the round in flight, if any, then saves
         self.on_round = None  # callable(driver, epoch, round) once a round's tasks are sent (tests kill workers there)
+        self.before_round = None  # the same, just before they are sent
 
     def weights(self):
         """None while the replicas may seed their own weights, else (w_in, w_out, updates they hold) to send
@@ -144,6 +148,9 @@ class Driver:
 
     def start(self):
         """Build every shard on its worker; each shard's (words per epoch, digest, raw tokens, invalid bytes)."""
+        if self.direct:  # made while the shards are built
+            for worker, _ in connect.workers(self.client):
+                self._actor(worker)
         pending = self.placement.send(lambda worker, indexes, ready: ready, place=True)
         load_merge()  # the driver's compiled merge, loaded while the workers build the shards
         built = self.placement.collect(pending)
@@ -207,13 +214,15 @@ class Driver:
             # or the update before (see `replica.start`); it skips those it holds
             placed = worker not in self.placement.replicas
             have = self.confirmed.get(worker, 0) if not placed else max(self.applied - 1 - self._held_back(), 0)
-            updates = [(s, self.updates[s].get()) for s in range(have + 1, upto + 1)]
             rngs = [self.shards[i].rngs if self.shards[i].rngs_at == seq else None for i in indexes]
             # a shard placed just now (or resumed) lacks its deltas of the last round, which this one trains from
             moved = ready is not None or (seq == 2 and self.resumed)
             pending = [self.last_deltas[i] for i in indexes] if moved and upto < seq - 1 else None
             # a shard placed just now after a partial round trains that round again first (see `tiers`)
             replays = [self._replay(i, epoch, index) for i in indexes] if ready is not None and carrying else None
+            if self.direct:
+                return self._call(worker, ready, have, upto, indexes, rngs, position, pending, replays)
+            updates = [(s, self.updates[s].get()) for s in range(have + 1, upto + 1)]
             # a cancelled try of this very round is no task to wait for: waiting on it cancelled every retry
             after = [ready] + [future for future, there in (self.last.get(i, (None, None)) for i in indexes)
                                if there == worker and future.status not in faults.GONE]
@@ -225,7 +234,31 @@ class Driver:
         hook = self.on_round and (lambda: self.on_round(self, epoch, index))
         carrying = tiers.carrying(self.config, index)  # the workers hold rows over: no shard moves by choice
         placing = self.placement.rebalance() if self.inflight is None and not carrying else set()
+        if self.before_round is not None:
+            self.before_round(self, epoch, index)
         return epoch, index, self.placement.send(task, placing, sent=hook), seq, upto, time.perf_counter()
+
+    def _actor(self, worker):
+        """The future of `worker`'s `replica.Rounds` actor, made if it has none (the watch cancels it if the
+        worker goes)."""
+        made = self.actors.get(worker)
+        if made is None or made.status in faults.GONE:
+            made = self.actors[worker] = self.client.submit(replica.Rounds, workers=[worker], actor=True, pure=False)
+            self.placement.watch.track(made, worker)
+        return made
+
+    def _call(self, worker, ready, have, upto, indexes, rngs, position, pending, replays):
+        """A round of shards `indexes` as a call on `worker`'s actor, the merged updates it lacks sent with it;
+        after their placement (`ready`), if they were placed just now."""
+        if ready is not None:
+            ready.result()
+        updates = [(s, self.updates[s].value) for s in range(have + 1, upto + 1)]
+        try:
+            actor = self._actor(worker).result()
+            return faults.Call(actor.train_round(self.run.run_id, updates, indexes, rngs, position, None, pending,
+                                                 replays))
+        except RuntimeError as exc:  # "Worker holding Actor was lost"
+            raise faults.LostWorker(str(exc)) from None
 
     def _replay(self, index, epoch, round_index):
         """What shard `index` needs to train the partial round before `round_index` again (see
@@ -398,7 +431,7 @@ def _soon(function, *args):
 def _run(driver, output, paths, block_bytes, hooks, guard, started, resumed=None):
     """Build the shards, train (checkpointing), save the model and drop the checkpoint; (word vectors, metrics)."""
     reporter, client = driver.reporter, driver.client
-    driver.on_round = hooks.on_round
+    driver.on_round, driver.before_round = hooks.on_round, hooks.before_round
     with faults.Watch(client) as watch, driver.merging:  # the merge thread ends with the run
         driver.placement.watch = watch
         summaries = driver.start()

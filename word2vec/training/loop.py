@@ -323,12 +323,14 @@ class Hooks:
     """Optional callbacks: on_job(trainer, state) after each job (one thread only);
     evaluate(config, vocab, w_in) -> dict of scores added to metrics.json (run after the save);
     check(config) before anything is read, raising W2VError for an input `evaluate` would fail on;
-    on_round(driver, epoch, round) once the tasks of a round of a cluster run are sent."""
+    on_round(driver, epoch, round) once the tasks of a round of a cluster run are sent, and before_round(driver,
+    epoch, round) just before (tests kill workers there)."""
 
     on_job: callable = None
     evaluate: callable = None
     check: callable = None
     on_round: callable = None
+    before_round: callable = None
 
 
 def train(paths, config, output, reporter=None, vocab=None, hooks=None, inputs=()):
