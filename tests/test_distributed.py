@@ -496,10 +496,15 @@ def test_a_block_counted_to_keep_is_encoded_from_its_tokens_as_from_its_bytes():
     plain = cluster_vocab.count_block(data, False, 100)
     assert kept.counts == plain.counts and kept.bad_bytes == plain.bad_bytes == 1
     words = replica.join_words(["a", "b", "c", "d", "e"])
+    from dask import delayed
+
+    def unread():
+        raise AssertionError("a block counted here was read again")
+
     try:
-        from_tokens = replica.encode_block(b"", "block-1", "run-k", words, False, 3)  # its bytes are not read
+        from_tokens = replica.encode_block(blocks.Lazy(delayed(unread)()), "block-1", "run-k", words, False, 3)
         assert blocks.kept("run-k", "block-1") is None  # given up once encoded
-        from_bytes = replica.encode_block(data, "block-1", "run-k", words, False, 3)
+        from_bytes = replica.encode_block(blocks.Lazy(delayed(lambda: data)()), "block-1", "run-k", words, False, 3)
     finally:
         replica.stop("run-k")
     assert [np.asarray(x).tolist() for x in from_tokens] == [np.asarray(x).tolist() for x in from_bytes]

@@ -22,7 +22,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from ..errors import W2VError
-from . import replica
+from . import blocks, replica
 
 POLL_SECONDS = 0.1  # how often the watch asks the scheduler which workers are alive
 CALL_POLL_SECONDS = 0.0005  # how often the driver looks whether a round's calls on the workers are done
@@ -76,11 +76,12 @@ class Run:
     position: tuple = (0, 0)  # (epoch, round) being run, for the messages
 
     def encode(self, part):
-        """The delayed ids of one byte block (see `replica.encode_block`)."""
+        """The delayed ids of one byte block (see `replica.encode_block`), read there only if it was not counted
+        there (`blocks.Lazy`)."""
         from dask import delayed
 
         corpus = self.config.corpus
-        return delayed(replica.encode_block, pure=False)(part, part.key, self.run_id, self.words.get(),
+        return delayed(replica.encode_block, pure=False)(blocks.Lazy(part), part.key, self.run_id, self.words.get(),
                                                          corpus.lowercase, corpus.max_sentence_length)
 
 

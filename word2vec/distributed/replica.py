@@ -65,12 +65,13 @@ def split_words(joined):
 
 def encode_block(data, key, run_id, words, lowercase, max_sentence_length):
     """Block `key` as ids against the broadcast vocabulary `words` (`join_words`; see `blocks.encode`): from
-    its tokens when it was counted here (`blocks.keep`), else from its bytes."""
+    its tokens when it was counted here (`blocks.keep`), else from its bytes (`data`, or a `blocks.Lazy`)."""
     index = _INDEXES.get(run_id)
     if index is None:
         index = _INDEXES[run_id] = {word: i for i, word in enumerate(split_words(words))}
     counted = blocks_mod.kept(run_id, key)
     if counted is None:
+        data = data.load() if isinstance(data, blocks_mod.Lazy) else data
         return blocks_mod.encode(data, index, lowercase, max_sentence_length)
     tokens, bad = counted
     return blocks_mod.encode_tokens(tokens, index, max_sentence_length) + (bad,)
