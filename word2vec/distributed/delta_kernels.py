@@ -51,6 +51,15 @@ def half_bits(bits):
     return np.uint16(sign | value)
 
 
+@njit(inline="always", **JIT_OPTIONS)
+def _differs(current, base, r):
+    """True when row `r` of `current` differs from that of `base` (NaN differs from itself)."""
+    for j in range(base.shape[1]):
+        if current[r, j] != base[r, j]:
+            return True
+    return False
+
+
 @njit(**JIT_OPTIONS)
 def take_rows(current, base, candidates, rows_out, halves_out):
     """The rows among `candidates` where `current` differs from `base`: their ids go to rows_out,
@@ -61,12 +70,7 @@ def take_rows(current, base, candidates, rows_out, halves_out):
     bits = scratch.view(np.uint32)
     for t in range(candidates.shape[0]):
         r = candidates[t]
-        changed = False
-        for j in range(dim):
-            if current[r, j] != base[r, j]:
-                changed = True
-                break
-        if not changed:
+        if not _differs(current, base, r):
             continue
         rows_out[k] = r
         for j in range(dim):
@@ -137,12 +141,7 @@ def keep_rows(current, base, candidates, rows_out, values_out):
     dim = base.shape[1]
     for t in range(candidates.shape[0]):
         r = candidates[t]
-        changed = False
-        for j in range(dim):
-            if current[r, j] != base[r, j]:
-                changed = True
-                break
-        if not changed:
+        if not _differs(current, base, r):
             continue
         rows_out[k] = r
         for j in range(dim):
