@@ -5,7 +5,10 @@ The corpus blocks are dealt into one shard per worker (see `replica`). A round i
 `train.sync_words` words over the whole cluster: every shard trains its share of them (its share
 of the epoch, cut into the same number of rounds on every shard), then sends the rows it
 changed as (row ids, deltas). The driver adds up each row's deltas, capped (see `deltas`), and
-every replica, the driver's own included, applies that update. With train.sync_lag 1 the driver
+every replica, the driver's own included, applies that update. With frequency tiers (see
+`tiers`) every other round is partial: it syncs the frequent rows only. With train.sync_lag 0 a
+round is a call on each worker's actor (`replica.Rounds`), with the updates it lacks; with
+train.sync_lag 1 it is a task, and the driver
 sends round r + 1 before it waits for round r, which trains from the updates up to round r − 1
 plus each shard's own deltas of round r: the workers go on while a round's deltas travel and
 merge. The first round of an epoch waits for the last (so the epoch's checkpoint is the whole
