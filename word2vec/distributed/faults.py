@@ -10,7 +10,10 @@ one the lost worker would have made: with one thread per shard, the run ends wit
 weights, to the bit, as a run without the fault. With train.sync_lag 1 the round sent ahead to
 the lost worker is lost too: it runs again once the round before it is merged, and the driver
 sends a moved shard its deltas of the last round and the weights before the last merge (a
-replica past them rolls its last update back for that shard's round).
+replica past them rolls its last update back for that shard's round). With frequency tiers, a
+shard moved in the round after a partial one first trains that partial round again (see
+`tiers`). A round is a task, or a call on the worker's actor (`Call`): a call that cannot reach
+its worker, or whose worker the watch sees gone, is a loss like a task's.
 """
 
 import concurrent.futures
