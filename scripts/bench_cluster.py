@@ -263,7 +263,7 @@ def probe_sync(workers, rows, dim, rounds=5):
     training, on a LocalCluster of n processes: the part of a round that grows with the workers."""
     from distributed import Client, LocalCluster
 
-    from word2vec.distributed import rounds as rounds_mod
+    from word2vec.distributed import deltas as deltas_mod
 
     with LocalCluster(n_workers=workers, threads_per_worker=1, processes=True, dashboard_address=":0",
                       silence_logs=50) as cluster, Client(cluster) as client:
@@ -275,7 +275,7 @@ def probe_sync(workers, rows, dim, rounds=5):
             futures = [client.submit(_worker_round, sent[i], rows, dim, r * 100 + i, workers=[a], pure=False)
                        for i, a in enumerate(addresses)]
             results = client.gather(futures)
-            update = tuple(rounds_mod.merge([res[m] for res in results]) for m in (0, 1))
+            update = tuple(deltas_mod.merge([res[m] for res in results]) for m in (0, 1))
             if r:  # the first round warms up
                 times.append(time.perf_counter() - started)
     return statistics.median(times)

@@ -98,7 +98,7 @@ class Shard:
     rngs: np.ndarray  # uint64 (threads, 1), as of the start of round number `rngs_at`
     worker: str = None
     rngs_at: int = 1  # the rounds of a run (or resumed run) are numbered from 1, as their merged updates
-    previous_rngs: np.ndarray = None  # as of the start of the round before (see `rounds.Driver._replay`)
+    previous_rngs: np.ndarray = None  # as of the start of the round before (see `driver.Driver._replay`)
 
 
 class Watch:
