@@ -218,12 +218,8 @@ class Replica:
         if shard.carry is not None:  # the rows it changed in the partial round before, not synced yet
             for work, (rows, values) in zip(self.work, shard.carry):
                 work[rows] = values
-        lo, hi, first, words = shard.round_jobs(round_index, rounds)
-        shard.trainer.span = (alphas[0], alphas[1], first, words)
-        state = self._state(shard)
-        state.epoch = epoch
         started = time.perf_counter()
-        _run_jobs(shard.trainer, state, lo, hi)
+        lo, hi, state = self._run_round(shard, epoch, round_index, rounds, alphas)
         seconds = time.perf_counter() - started
         if tiers.partial(self.config, round_index):
             shard.carry = self._hold_over(shard, starts, lo, hi)
@@ -242,6 +238,15 @@ class Replica:
         return deltas, state.tallies, shard.rngs.copy(), seconds
 
 
+    def _run_round(self, shard, epoch, round_index, rounds, alphas):
+        """Run the shard's jobs of one round in `work`, at learning rates `alphas`; (lo, hi, its State)."""
+        lo, hi, first, words = shard.round_jobs(round_index, rounds)
+        shard.trainer.span = (alphas[0], alphas[1], first, words)
+        state = self._state(shard)
+        state.epoch = epoch
+        _run_jobs(shard.trainer, state, lo, hi)
+        return lo, hi, state
+
     def _hold_over(self, shard, starts, lo, hi):
         """The rows outside the frequent ones that jobs lo..hi-1 changed, as they are now (exactly), for the
         next round; they go back to their start in `work`."""
@@ -257,11 +262,7 @@ class Replica:
         for work, (rows, values) in zip(self.work, rollback):
             work[rows] = values
         shard.rngs[:] = rngs
-        lo, hi, first, words = shard.round_jobs(round_index - 1, rounds)
-        shard.trainer.span = (alphas[0], alphas[1], first, words)
-        state = self._state(shard)
-        state.epoch = epoch
-        _run_jobs(shard.trainer, state, lo, hi)
+        lo, hi, _ = self._run_round(shard, epoch, round_index - 1, rounds, alphas)
         shard.carry = self._hold_over(shard, self.base, lo, hi)  # outside the frequent rows, base is that start
         for work, base in zip(self.work, self.base):
             work[:] = base
