@@ -4,7 +4,7 @@ A block ends at a newline, so it holds whole lines and is split exactly as `text
 splits them: UTF-8 with invalid bytes replaced (and counted), lines on "\\n", tokens on
 whitespace, tokens longer than MAX_TOKEN_CHARS cut. Compressed files are one block each.
 
-To count and train (`units`), a plain file without a newline in its first MiB (text8 is
+To count and train (`units`), a plain file without a newline in its first 64 KiB (text8 is
 one line of 100 MB) is cut on spaces instead, so that it still spreads over the workers; the
 counts are the same, and a training sentence ends at each cut. A compressed file is read as one
 block, then cut in pieces for the workers to count and train side by side (`units`).
@@ -18,7 +18,7 @@ import numpy as np
 from ..errors import DataError
 from ..text.corpus import MAX_TOKEN_CHARS, TokenIds
 
-LINE_PROBE = 1 << 20  # a file without a newline in its first MiB is cut on spaces to count and train
+LINE_PROBE = 64 << 10  # a file without a newline in its first 64 KiB is cut on spaces (the driver reads them)
 BLOCK_BYTES = 64 << 20  # large enough to amortize a task, small enough to spread a corpus over many workers
 MIN_BLOCK_BYTES = 4096
 COMPRESSED = {".gz": "gzip", ".bz2": "bz2", ".xz": "xz"}
