@@ -55,7 +55,7 @@ class Driver:
         self.merging = concurrent.futures.ThreadPoolExecutor(1, thread_name_prefix="w2v-merge")  # see _merge
         # with train.sync_lag 0, rounds are calls on each worker's `replica.Rounds` actor, not tasks (see _call);
         # with 1, a round sent ahead must follow the last on its worker, which only tasks' order ensures
-        self.direct, self.actors = not self.lag, {}
+        self.direct, self.actors, self.handles = not self.lag, {}, {}  # {worker: future}, {worker: (future, Actor)}
         self.checkpoint_due = False  # the driver waits for the round in flight, if any, then saves
         self.on_round = None  # callable(driver, epoch, round) once a round's tasks are sent (tests kill workers there)
         self.before_round = None  # the same, just before they are sent
@@ -184,7 +184,11 @@ class Driver:
             ready.result()
         updates = [(s, self.updates[s].value) for s in range(have + 1, upto + 1)]
         try:
-            actor = self._actor(worker).result()
+            made = self._actor(worker)
+            held = self.handles.get(worker)
+            if held is None or held[0] is not made:  # its handle, once: a future's result() is a round trip
+                held = self.handles[worker] = (made, made.result())  # to the scheduler and the worker
+            actor = held[1]
             return faults.Call(actor.train_round(self.run.run_id, updates, indexes, rngs, position, None, pending,
                                                  replays))
         except RuntimeError as exc:  # "Worker holding Actor was lost"
