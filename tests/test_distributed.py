@@ -540,6 +540,32 @@ def test_merging_into_the_weights_is_merging_then_applying():
     assert np.array_equal(fused[untouched], weights[untouched])
 
 
+def test_merge_is_numpys_sum_of_the_parts_capped():
+    """The compiled merge, which sweeps the parts side by side, gives numpy's result to the bit: each row's
+    float16 deltas summed in float32 in part order, capped at MAX_SUMMED times their mean, rounded once; parts
+    in any order of rows; a part that lists a row twice is refused."""
+    from word2vec.distributed import deltas as deltas_mod
+
+    rng = np.random.default_rng(5)
+    parts = []
+    for size in (30, 45, 0, 12, 45):
+        rows = rng.choice(50, size, replace=False).astype(np.int32)
+        parts.append((rows, (rng.standard_normal((size, 7)) * 10.0 ** rng.integers(-7, 0)).astype(np.float16)))
+    total, listed = np.zeros((50, 7), np.float32), np.zeros(50)
+    for rows, deltas in parts:
+        for row, delta in zip(rows, deltas):
+            total[row] += delta.astype(np.float32)
+            listed[row] += 1
+    crowded = listed > deltas_mod.MAX_SUMMED
+    total[crowded] *= (np.float32(deltas_mod.MAX_SUMMED) / listed[crowded].astype(np.float32))[:, None]
+    rows, merged = deltas_mod.merge(parts)
+    assert rows.tolist() == np.nonzero(listed)[0].tolist()
+    assert np.array_equal(merged.view(np.uint16), total[rows].astype(np.float16).view(np.uint16))
+    twice = (np.array([4, 2, 4], np.int32), np.ones((3, 7), np.float16))
+    with pytest.raises(ValueError, match="row 4 twice"):
+        deltas_mod.merge([twice])
+
+
 def test_a_worker_keeps_counted_tokens_only_up_to_its_budget(monkeypatch):
     """Past blocks.KEEP_BYTES a block's tokens are not kept: it is read again to be encoded, so a worker never
     holds its whole shard twice (as tokens and as ids)."""

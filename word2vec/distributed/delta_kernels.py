@@ -18,37 +18,29 @@ JIT_OPTIONS = dict(nogil=True, cache=True)  # no fastmath: NaN must compare as N
 HALF_TO_FLOAT = np.arange(1 << 16, dtype=np.uint32).astype(np.uint16).view(np.float16).astype(np.float32)
 
 
-@njit(**JIT_OPTIONS)
+@njit(inline="always", **JIT_OPTIONS)
 def half_bits(bits):
-    """The float32 of bits `bits` (uint32) rounded to the nearest float16, ties to even (numpy's astype)."""
-    bits = np.int64(bits)
-    sign = (bits >> 16) & 0x8000
-    exponent = (bits >> 23) & 0xFF
-    mantissa = bits & 0x7FFFFF
-    if exponent == 0xFF:  # inf, or NaN with its payload's top bits (kept a NaN)
-        if mantissa == 0:
-            return np.uint16(sign | 0x7C00)
-        payload = mantissa >> 13
-        return np.uint16(sign | 0x7C00 | (payload if payload else 1))
-    e = exponent - 112  # the half's biased exponent: 127 - 15
-    if e >= 31:
-        return np.uint16(sign | 0x7C00)
-    if e <= 0:  # a half subnormal, or zero
-        if e < -10:
-            return np.uint16(sign)
-        m = mantissa | 0x800000
-        shift = 14 - e
-        half = np.int64(1) << (shift - 1)
-        value = m >> shift
-        rest = m & ((np.int64(1) << shift) - 1)
-        if rest > half or (rest == half and (value & 1)):
-            value += 1
-        return np.uint16(sign | value)
-    value = (e << 10) | (mantissa >> 13)
-    rest = mantissa & 0x1FFF
-    if rest > 0x1000 or (rest == 0x1000 and (value & 1)):
-        value += 1  # a carry into the exponent is right, up to inf
-    return np.uint16(sign | value)
+    """The float32 of bits `bits` (uint32) rounded to the nearest float16, ties to even (numpy's astype).
+
+    Every case is computed and one is selected, without branches: deltas mix normal and subnormal
+    halves unpredictably, and a mispredicted branch cost more than the arithmetic (2.9 -> 1.7 ms for
+    2.25M deltas). Equal to numpy's astype for all 2^32 patterns (checked once; the tests sample them)."""
+    a = np.int64(bits) & 0x7FFFFFFF  # the magnitude
+    sign = (np.int64(bits) >> 16) & 0x8000
+    payload = (a & 0x7FFFFF) >> 13  # inf, or NaN keeping its payload's top bits (never 0: still a NaN)
+    large = 0x7C00 | ((payload | (payload == 0)) if a > 0x7F800000 else 0)
+    # a normal half (2^-14 <= |f| < 65536; a carry into the exponent is right, up to inf): rebias the exponent,
+    # round the 23-bit mantissa to 10 bits, ties to even
+    normal = (a - 0x38000000 + 0xFFF + ((a >> 13) & 1)) >> 13
+    # a subnormal half, or zero: the mantissa with its implicit bit, shifted right and rounded to even
+    shift = max(min(126 - (a >> 23), 31), 1)
+    m = (a & 0x7FFFFF) | 0x800000
+    value = m >> shift
+    rest = m & ((np.int64(1) << shift) - 1)
+    half = np.int64(1) << (shift - 1)
+    value += (rest > half) | ((rest == half) & (value & 1))
+    small = value if a < 0x38800000 else normal
+    return np.uint16(sign | (large if a >= 0x47800000 else small))
 
 
 @njit(inline="always", **JIT_OPTIONS)
@@ -83,43 +75,46 @@ def take_rows(current, base, candidates, rows_out, halves_out):
 
 
 @njit(**JIT_OPTIONS)
-def merge_parts(rows, halves, n_rows, table, most, weights, rows_out, halves_out):
-    """The workers' parts, one after the other in `rows` (int32) and `halves` (their deltas' bits), merged: each
-    row's deltas added up in float32 in part order, scaled down to `most` times their mean where more parts
-    list the row (a part lists a row once), rounded to half bits. The rows, ascending, go to rows_out and
-    their merged deltas to halves_out; with a `weights` of n_rows rows they are added to it too (else it
-    has none). The count of rows."""
-    touched = np.zeros(n_rows, np.float32)
-    for i in range(rows.shape[0]):
-        touched[rows[i]] += 1.0
-    slot = np.empty(n_rows, np.int64)
-    k = 0
-    for r in range(n_rows):
-        if touched[r] > 0.0:
-            slot[r] = k
-            rows_out[k] = r
-            k += 1
+def merge_parts(rows, halves, bounds, table, most, weights, rows_out, halves_out):
+    """The workers' parts, one after the other in `rows` (int32; part p is bounds[p]:bounds[p + 1], its rows
+    strictly ascending) and `halves` (their deltas' bits), merged: each row's deltas added up in float32 in
+    part order, scaled down to `most` times their mean where more parts list the row, rounded to half bits.
+    The rows, ascending, go to rows_out and their merged deltas to halves_out; with a `weights` that has
+    rows they are added to it too. One sweep down the parts side by side, a row at a time. The count."""
+    n_parts = bounds.shape[0] - 1
+    at = bounds[:-1].copy()
     dim = halves.shape[1]
-    total = np.zeros((k, dim), np.float32)
-    for i in range(rows.shape[0]):
-        s = slot[rows[i]]
+    total = np.empty(dim, np.float32)
+    bits = total.view(np.uint32)
+    apply = weights.shape[0] > 0
+    k = 0
+    while True:
+        r = -1  # the lowest row any part lists next
+        for p in range(n_parts):
+            if at[p] < bounds[p + 1] and (r < 0 or rows[at[p]] < r):
+                r = rows[at[p]]
+        if r < 0:
+            return k
+        total[:] = 0.0
+        parts = 0
+        for p in range(n_parts):
+            i = at[p]
+            if i < bounds[p + 1] and rows[i] == r:
+                for j in range(dim):
+                    total[j] += table[halves[i, j]]
+                at[p] = i + 1
+                parts += 1
+        if parts > most:
+            scale = np.float32(most) / np.float32(parts)
+            for j in range(dim):
+                total[j] = total[j] * scale
+        rows_out[k] = r
         for j in range(dim):
-            total[s, j] += table[halves[i, j]]
-    scratch = np.empty(dim, np.float32)
-    bits = scratch.view(np.uint32)
-    apply = weights.shape[0] == n_rows
-    for s in range(k):
-        r = rows_out[s]
-        crowded = touched[r] > most
-        scale = np.float32(most) / touched[r] if crowded else np.float32(1.0)
-        for j in range(dim):
-            scratch[j] = total[s, j] * scale if crowded else total[s, j]
-        for j in range(dim):
-            h = half_bits(bits[j])
-            halves_out[s, j] = h
-            if apply:
-                weights[r, j] += table[h]
-    return k
+            halves_out[k, j] = half_bits(bits[j])
+        if apply:  # a loop of its own: fused with the rounding, it took twice as long
+            for j in range(dim):
+                weights[r, j] += table[halves_out[k, j]]
+        k += 1
 
 
 @njit(**JIT_OPTIONS)
@@ -162,5 +157,6 @@ def warm_up():
     for weights in (plain, padded):
         apply_rows(plain, weights, rows, halves, HALF_TO_FLOAT)
         apply_rows(weights, weights, rows, halves, HALF_TO_FLOAT)
+    bounds = np.array([0, 2], np.int64)
     for weights in (plain, padded, plain[:0]):
-        merge_parts(rows, halves, 2, HALF_TO_FLOAT, 2, weights, rows.copy(), halves.copy())
+        merge_parts(rows, halves, bounds, HALF_TO_FLOAT, 2, weights, rows.copy(), halves.copy())

@@ -31,16 +31,29 @@ def merge(parts, weights=None):
     from 8 workers diverged. The parts are as they travel (float16; others are rounded to it
     first); the sums are float32, in part order, rounded once at the end.
     """
-    rows = np.concatenate([np.asarray(p[0], dtype=np.int32) for p in parts])
-    halves = np.concatenate([np.ascontiguousarray(p[1], dtype=WIRE) for p in parts]).view(np.uint16)
+    parts = [_ascending(np.asarray(p[0], dtype=np.int32), np.ascontiguousarray(p[1], dtype=WIRE)) for p in parts]
+    rows = np.concatenate([p[0] for p in parts]) if parts else np.zeros(0, np.int32)
+    halves = np.concatenate([p[1] for p in parts]).view(np.uint16) if parts else np.zeros((0, 0), np.uint16)
     n_rows = len(weights) if weights is not None else int(rows.max()) + 1 if len(rows) else 0
     _check_rows(rows, n_rows)
     target = weights if weights is not None else np.zeros((0, halves.shape[1]), np.float32)
+    bounds = np.cumsum([0] + [len(p[0]) for p in parts], dtype=np.int64)
     rows_out = np.empty(min(len(rows), n_rows), np.int32)
     halves_out = np.empty((len(rows_out), halves.shape[1]), np.uint16)
-    k = delta_kernels.merge_parts(rows, halves, n_rows, delta_kernels.HALF_TO_FLOAT, MAX_SUMMED, target,
+    k = delta_kernels.merge_parts(rows, halves, bounds, delta_kernels.HALF_TO_FLOAT, MAX_SUMMED, target,
                                   rows_out, halves_out)
     return rows_out[:k], halves_out[:k].view(WIRE)
+
+
+def _ascending(rows, deltas):
+    """A part's (rows, deltas) in order of row, as `merge` sweeps them (`take` sends them so already); a row
+    listed twice is refused."""
+    if len(rows) > 1 and not (rows[1:] > rows[:-1]).all():
+        order = np.argsort(rows, kind="stable")
+        rows, deltas = rows[order], deltas[order]
+        if (rows[1:] == rows[:-1]).any():
+            raise ValueError(f"deltas list row {int(rows[1:][rows[1:] == rows[:-1]][0])} twice")
+    return rows, deltas
 
 
 def apply(weights, update, work=None):
