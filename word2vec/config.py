@@ -79,9 +79,9 @@ class TrainConfig:
                                 "each epoch falling half its share in each, as gensim's corpus_file with 2 workers), "
                                 "sawtooth (the same fall over the corpus in order) or linear",
                                 choices=("halves", "sawtooth", "linear"))
-    sync_words: int = _spec(500_000, "with --cluster: words trained between two syncs, over all workers together",
+    sync_words: int = _spec(600_000, "with --cluster: words trained between two syncs, over all workers together",
                             minimum=10_000, maximum=10**9)
-    sync_frequent: int = _spec(2000, "with --cluster: the rows of this many most frequent words (under hs: the "
+    sync_frequent: int = _spec(5000, "with --cluster: the rows of this many most frequent words (under hs: the "
                                "tree nodes nearest the root) also sync halfway between two syncs of every row, as "
                                "pWord2Vec's frequency tiers; 0: every row at every sync (and with sync_lag 1)",
                                minimum=0, maximum=10**9)
