@@ -101,14 +101,22 @@ def test_a_subword_replica_sends_every_row_it_changed(topic_corpus, monkeypatch,
 def test_a_partial_round_sends_the_frequent_rows_and_holds_the_others_over(topic_corpus, loss, maxn):
     """With frequency tiers a partial round sends the rows of the most frequent words (under hs, the tree
     nodes nearest the root) and holds over, exactly, the others it changed: together, what a round that syncs
-    every row sends; `work` is `base` again. The next round trains from the rows held over."""
+    every row sends; `work` is `base` again. The next round trains from the rows held over.
+
+    The replica's only shard leaves those rows in `work` instead (`Replica.held`) until something else needs
+    `work` (`set_aside`): its next round is the same to the bit either way."""
     settings = {"model.vector_size": 8, "model.loss": loss, "model.maxn": maxn, "model.minn": 3,
                 "model.buckets": 500, "vocab.sample": 0}
     text = open(topic_corpus[0]).read()[:20000]
-    tiered = a_replica(config_mod.Config().with_overrides(dict(settings, **{"train.sync_frequent": 8})), text)
+    tiers_on = config_mod.Config().with_overrides(dict(settings, **{"train.sync_frequent": 8}))
+    tiered, kept = a_replica(tiers_on, text), a_replica(tiers_on, text)
     whole = a_replica(config_mod.Config().with_overrides(dict(settings, **{"train.sync_frequent": 0})), text)
     sent = tiered.train(0, RNGS, 0, 0, 2, (0.05, 0.04))[0]
     expected = whole.train(0, RNGS, 0, 0, 2, (0.05, 0.04))[0]
+    assert tiered.held is not None and tiered.shards[0].carry is None
+    assert not all(np.array_equal(work, base) for work, base in zip(tiered.work, tiered.base))
+    tiered.set_aside()
+    assert tiered.held is None
     carry = tiered.shards[0].carry
     for m, ((rows, deltas), (all_rows, all_deltas), (held, values)) in enumerate(zip(sent, expected, carry)):
         top = tiered.frequent[m]
@@ -121,6 +129,34 @@ def test_a_partial_round_sends_the_frequent_rows_and_holds_the_others_over(topic
     assert all(np.array_equal(work, base) for work, base in zip(tiered.work, tiered.base))
     after = tiered.train(0, None, 0, 1, 2, (0.04, 0.03))[0]  # the full round: what was held over goes too
     assert tiered.shards[0].carry is None and set(carry[0][0]) <= set(after[0][0])
+    kept.train(0, RNGS, 0, 0, 2, (0.05, 0.04))
+    again = kept.train(0, None, 0, 1, 2, (0.04, 0.03))[0]  # from the rows left in `work`
+    assert kept.held is None and all(np.array_equal(a[0], b[0]) and np.array_equal(a[1], b[1])
+                                     for a, b in zip(after, again))
+    assert all(np.array_equal(work, base) for work, base in zip(kept.work, kept.base))
+
+
+def test_a_second_shard_or_a_moved_one_sets_the_rows_left_in_work_aside(topic_corpus):
+    """Rows a partial round left in `work` (`Replica.held`) go to their shard's `carry` as soon as `work` is
+    shared (a second shard) or its shard leaves; then the next full round is the same as if they had stayed."""
+    config = config_mod.Config().with_overrides({"model.vector_size": 8, "vocab.sample": 0,
+                                                 "train.sync_frequent": 8})
+    text = open(topic_corpus[0]).read()[:20000]
+    shared, alone, gone = a_replica(config, text), a_replica(config, text), a_replica(config, text)
+    for built in (shared, alone, gone):
+        built.train(0, RNGS, 0, 0, 2, (0.05, 0.04))
+        assert built.held is not None
+    words = shared.vocab.words
+    part = blocks.encode(" ".join(words).encode(), shared.vocab.index, False, config.corpus.max_sentence_length)
+    shared.add_shard(1, [part], RNGS[:1])
+    assert shared.held is None and shared.shards[0].carry is not None
+    assert all(np.array_equal(work, base) for work, base in zip(shared.work, shared.base))
+    first = shared.train(0, None, 0, 1, 2, (0.04, 0.03))[0]
+    expected = alone.train(0, None, 0, 1, 2, (0.04, 0.03))[0]
+    assert all(np.array_equal(a[0], b[0]) and np.array_equal(a[1], b[1]) for a, b in zip(first, expected))
+    gone.shards.pop(0)
+    gone.set_aside()
+    assert gone.held is None and all(np.array_equal(work, base) for work, base in zip(gone.work, gone.base))
 
 
 def test_a_replica_applies_each_merged_update_once(topic_corpus):
