@@ -209,7 +209,8 @@ class Replica:
 
         Returns ((rows int32, deltas float16: see `deltas`) of w_in and of w_out, tallies (threads, 3),
         RNG states after the round (threads, 1), seconds in the kernels); `work` is `base` again after. A
-        partial round returns the frequent rows only, and holds the others over (`Shard.carry`).
+        partial round returns the frequent rows only, and holds the others over (`Shard.carry`, or in `work`:
+        `held`).
         """
         shard = self.shards[index]
         if self.held is not None and (self.held[0] != index or replay is not None):
@@ -231,7 +232,7 @@ class Replica:
         seconds = time.perf_counter() - started
         if tiers.partial(self.config, round_index):
             if len(self.shards) == 1 and all(start is base for start, base in zip(starts, self.base)):
-                self.held = (index, lo, hi)  # as `carry` would put them back, with two passes fewer (-6 ms)
+                self.held = (index, lo, hi)  # as `carry` would put them back, two passes over the matrices fewer
             else:
                 shard.carry = self._hold_over(shard, starts, lo, hi)
             deltas = tuple(deltas_mod.take(work, start, top)
@@ -248,7 +249,6 @@ class Replica:
         if self.config.train.sync_lag:  # kept until their merge comes back (see `_starts`)
             shard.pending.append((seq, deltas))
         return deltas, state.tallies, shard.rngs.copy(), seconds
-
 
     def set_aside(self):
         """The rows a shard left in `work` after its partial round (`held`) go to its `carry`, and `work` is
