@@ -8,7 +8,7 @@ rounds of 600,000 with the 5,000 most frequent words' rows halfway, score as wel
 epoch as 500,000 with 2,000 did in 10. So with
 train.sync_frequent K > 0 an epoch has twice the rounds: in each pair the first is partial (the
 workers send only the K most frequent words' rows, and keep the others they changed for the next
-round, as `carry`) and the second syncs every row, so an epoch ends, a checkpoint is written and
+round, in `carry` or, for a replica's only shard, left in `work`: `Replica.held`) and the second syncs every row, so an epoch ends, a checkpoint is written and
 a shard moves only when the replicas are whole. With train.sync_lag 1 the tiers are off.
 """
 
