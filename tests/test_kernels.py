@@ -144,7 +144,7 @@ def test_repeated_negatives_accumulate_in_the_kernel(negative):
 @pytest.mark.parametrize("dim", [13, 16])
 @pytest.mark.parametrize("rows", [[3, 7, 1], [3, 7, 1, 9, 0, 5], [3, 7, 1, 9, 0, 5, 2, 8], [3, 7, 7, 9, 3, 5, 7]])
 def test_window_step_against_numpy(dim, rows):
-    """One window of skip-gram neg (`kernels._neg_window`: the six-row pass, the rows after it,
+    """One window of skip-gram neg (`kernels.neg_window`: the six-row pass, the rows after it,
     and fewer than six rows) against the same minibatch step in numpy: distinct and repeated
     output rows, dimensions with and without a tail past 8 floats."""
     rng = np.random.default_rng(dim + len(rows))
@@ -162,7 +162,7 @@ def test_window_step_against_numpy(dim, rows):
     np.add.at(v, contexts, delta_in)
     m, t = len(contexts), len(rows)
     block = (np.zeros((m, t), np.float32), np.zeros((t, dim), np.float32), np.zeros((m, dim), np.float32))
-    loss = kernels._neg_window(w_in, w_out, contexts, m, targets, t, ALPHA, block)
+    loss = kernels.neg_window(w_in, w_out, contexts, m, targets, t, ALPHA, block)
     assert loss == pytest.approx(expected_loss, rel=1e-5)
     assert_allclose(w_out, u, rtol=1e-4, atol=1e-6)
     assert_allclose(w_in, v, rtol=1e-4, atol=1e-6)

@@ -72,13 +72,20 @@ def _step(v, u, n_rows, loss, grad_v, grad_u):
 
 
 def _reference_skipgram(loss, sentence, v, u, tree):
-    """One step per pair, as fastText: the center's rows' mean predicts each context word in turn."""
+    """neg: a step per window, as the word kernel: each context's rows' mean predicts the center,
+    the window's pairs share the noise words and take their gradients at the old weights.
+    hs and softmax: one step per pair, as fastText: the center's rows' mean predicts each context word."""
     fn, total = _pair_loss_fn(loss, tree), 0.0
     for i, center in enumerate(sentence):
-        for j in (i - 1, i + 1):
-            if 0 <= j < len(sentence):
+        contexts = [sentence[j] for j in (i - 1, i + 1) if 0 <= j < len(sentence)]
+        if loss == "neg":
+            steps = [(len(WORD_ROWS[c]), model.subword_skipgram(WORD_ROWS[c], [center], v, u, fn)) for c in contexts]
+            for n_rows, result in steps:
+                total += _step(v, u, n_rows, *result)
+        else:
+            for c in contexts:
                 rows = WORD_ROWS[center]
-                total += _step(v, u, len(rows), *model.subword_skipgram(rows, [sentence[j]], v, u, fn))
+                total += _step(v, u, len(rows), *model.subword_skipgram(rows, [c], v, u, fn))
     return total
 
 

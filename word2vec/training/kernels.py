@@ -90,7 +90,7 @@ def _window_deltas(w_in, w_out, contexts, m, rows, n_rows, wide, grads, delta_ou
 
 
 @njit(**JIT_OPTIONS)
-def _neg_window(w_in, w_out, contexts, m, rows, n_rows, alpha, block):
+def neg_window(w_in, w_out, contexts, m, rows, n_rows, alpha, block):
     """One SGD step on the pairs (context_j -> rows[0]) with shared negatives rows[1:].
 
     All gradients are taken at the old weights (a minibatch of the window's pairs), as in
@@ -154,7 +154,7 @@ def _sg_neg_sentence(w_in, w_out, sent, n, tables, params, alpha, rng, work, blo
                 m += 1
         if m == 0:
             continue
-        loss += _neg_window(w_in, w_out, contexts, m, rows, n_rows, alpha, block[:3])
+        loss += neg_window(w_in, w_out, contexts, m, rows, n_rows, alpha, block[:3])
         pairs += m
     return loss, pairs
 
@@ -236,7 +236,7 @@ def _workspace(loss_kind, dim, n_out, negative):
 
 
 @njit(**JIT_OPTIONS)
-def _window_block(dim, window, negative):
+def window_block(dim, window, negative):
     """Scratch of the window-batched update: (grads, delta_out, delta_in, contexts, next window's rows)."""
     m, t = 2 * window, negative + 1
     return (np.empty((m, t), np.float32), np.empty((t, dim), np.float32),
@@ -256,7 +256,7 @@ def _train(arch_cbow, loss_kind, w_in, w_out, ids, ends, sent_lo, sent_hi, table
         longest = max(longest, ends[s] - (ends[s - 1] if s > 0 else 0))
     sent = np.empty(longest, dtype=np.int32)
     work = _workspace(loss_kind, w_in.shape[1], w_out.shape[0], params[1])
-    block = _window_block(w_in.shape[1], params[0], params[1])
+    block = window_block(w_in.shape[1], params[0], params[1])
     done, loss, count = 0, 0.0, 0
     for s in range(sent_lo, sent_hi):
         start = ends[s - 1] if s > 0 else 0
