@@ -71,21 +71,52 @@ def _step(v, u, n_rows, loss, grad_v, grad_u):
     return loss
 
 
-def _reference_skipgram(loss, sentence, v, u, tree):
-    """neg: a step per window, as the word kernel: each context's rows' mean predicts the center,
-    the window's pairs share the noise words and take their gradients at the old weights.
-    hs and softmax: one step per pair, as fastText: the center's rows' mean predicts each context word."""
-    fn, total = _pair_loss_fn(loss, tree), 0.0
+def _overlap(rows):
+    return sum(c * c for c in collections.Counter(rows).values()) / len(rows)
+
+
+def _reference_skipgram_neg(sentence, v, u, fn, window=1):
+    """The neg kernel with window 1: a step per window, each context's mean predicting the center,
+    the window's pairs sharing the noise words, gradients at the old weights. A position's mean is
+    taken when it comes within reach of a window and then moves as its rows would (the step times
+    Σc²/n); its rows get the sum of its steps (the whole step each) once it is out of reach."""
+    n, means, pending, total, loaded = len(sentence), {}, {}, 0.0, 0
+
+    def retire(p):
+        for r in WORD_ROWS[sentence[p]]:
+            v[r] += pending[p]
+
     for i, center in enumerate(sentence):
-        contexts = [sentence[j] for j in (i - 1, i + 1) if 0 <= j < len(sentence)]
-        if loss == "neg":
-            steps = [(len(WORD_ROWS[c]), model.subword_skipgram(WORD_ROWS[c], [center], v, u, fn)) for c in contexts]
-            for n_rows, result in steps:
-                total += _step(v, u, n_rows, *result)
-        else:
-            for c in contexts:
+        if i - window - 1 >= 0:
+            retire(i - window - 1)
+        while loaded < min(n, i + window + 1):
+            means[loaded] = v[WORD_ROWS[sentence[loaded]]].mean(axis=0)
+            pending[loaded] = np.zeros(v.shape[1])
+            loaded += 1
+        contexts = [j for j in (i - 1, i + 1) if 0 <= j < n]
+        results = [fn(means[j], center, u) for j in contexts]
+        for j, (loss, grad_mean, grad_u) in zip(contexts, results):
+            total += loss
+            pending[j] -= ALPHA * grad_mean
+            means[j] -= ALPHA * _overlap(WORD_ROWS[sentence[j]]) * grad_mean
+            u -= ALPHA * grad_u
+    for p in range(max(0, n - window - 1), n):
+        retire(p)
+    return total
+
+
+def _reference_skipgram(loss, sentence, v, u, tree):
+    """neg: see _reference_skipgram_neg. hs and softmax: one step per pair, as fastText: the
+    center's rows' mean predicts each context word."""
+    fn = _pair_loss_fn(loss, tree)
+    if loss == "neg":
+        return _reference_skipgram_neg(sentence, v, u, fn)
+    total = 0.0
+    for i, center in enumerate(sentence):
+        for j in (i - 1, i + 1):
+            if 0 <= j < len(sentence):
                 rows = WORD_ROWS[center]
-                total += _step(v, u, len(rows), *model.subword_skipgram(rows, [c], v, u, fn))
+                total += _step(v, u, len(rows), *model.subword_skipgram(rows, [sentence[j]], v, u, fn))
     return total
 
 

@@ -196,21 +196,59 @@ def _sg_sentence(loss_kind, w_in, w_out, sent, n, tables, params, alpha, rng, wo
 
 
 @njit(**JIT_OPTIONS)
-def _sg_neg_sentence(w_in, w_out, sent, n, tables, params, alpha, rng, work, block, means, starts):
+def _ring(dim, window, most_rows):
+    """The positions a window of skip-gram neg can reach, 2 · window + 1 of them, each in slot
+    position % size: (means (size, dim), pending gradients (size, dim), rows (size, most_rows),
+    number of rows (size,), words (size,))."""
+    size = 2 * window + 1
+    return (np.empty((size, dim), np.float32), np.empty((size, dim), np.float32),
+            np.empty((size, most_rows), np.int64), np.empty(size, np.int64), np.empty(size, np.int64))
+
+
+@njit(**JIT_OPTIONS)
+def _load(w_in, offsets, rows, word, ring, slot):
+    """Put word's rows and their mean in the slot; nothing pending yet."""
+    means, pending, bags, sizes, words = ring
+    m = _gather(offsets, rows, word, bags[slot], 0)
+    sizes[slot], words[slot] = m, word
+    _hidden(w_in, bags[slot], m, np.float32(1.0 / m), means[slot])
+    pending[slot, :] = 0.0
+
+
+@njit(**JIT_OPTIONS)
+def _retire(w_in, ring, slot):
+    """Add the slot's pending gradient to every one of its rows."""
+    _spread(w_in, ring[2][slot], ring[3][slot], ring[1][slot])
+
+
+@njit(**JIT_OPTIONS)
+def _sg_neg_sentence(w_in, w_out, sent, n, tables, params, alpha, rng, work, block, ring):
     """Skip-gram with negative sampling, a window at a time, as the word kernel: the subword mean
     of each context word predicts the center word, the window's pairs share their noise words and
     take their gradients at the old weights (`kernels.neg_window` over the contexts' means), and
     every row of a context word gets the whole gradient of its mean.
 
-    Each window's targets are drawn one window early so that their output rows, and the rows of
-    the word about to enter the window, are on their way into the cache while this window trains.
+    A position's rows are read once, when it comes within reach of a window, and written once,
+    when it leaves: in between its mean is kept in the ring and moves as its rows would (by each
+    gradient times the word's Σc²/n, see `Layout.overlap`), and the gradients wait in `pending`.
+    So the rows of a word that two nearby positions share see the first position's steps a few
+    words late, as a Hogwild thread would; for one position alone this is the update of every
+    window in turn. Each window's targets are drawn one window early so that their output rows,
+    and the rows of the word about to come within reach, are on their way into the cache.
     """
     window, negative = params[0], params[1]
-    offsets, rows = tables[6], tables[7]
-    bag, targets, ahead, order = work[6], work[3], block[4], block[3]
-    loss, pairs = 0.0, 0
+    offsets, rows, overlap = tables[6], tables[7], tables[8]
+    means, pending, words = ring[0], ring[1], ring[4]
+    size = means.shape[0]
+    targets, ahead, slots, steps = work[3], block[4], block[3], block[2]
+    loss, pairs, loaded = 0.0, 0, 0
     n_ahead = draw_targets(sent[0], negative, tables[1], tables[2], rng, ahead) if n > 0 else 0
     for i in range(n):
+        if i - window - 1 >= 0:
+            _retire(w_in, ring, (i - window - 1) % size)  # out of reach from here on
+        while loaded < min(n, i + window + 1):
+            _load(w_in, offsets, rows, sent[loaded], ring, loaded % size)
+            loaded += 1
         n_targets = n_ahead
         targets[:n_targets] = ahead[:n_targets]
         if i + 1 < n:
@@ -220,23 +258,23 @@ def _sg_neg_sentence(w_in, w_out, sent, n, tables, params, alpha, rng, work, blo
             if i + 1 + window < n:
                 _prefetch_bag(w_in, offsets, rows, sent[i + 1 + window])
         b = below(rng, window)  # dynamic window: effective size window - b
-        m, end = 0, 0
+        m = 0
         for j in range(max(0, i - window + b), min(n, i + window - b + 1)):
             if j != i:
-                starts[m] = end
-                end = _gather(offsets, rows, sent[j], bag, end)
-                order[m] = m
+                slots[m] = j % size
                 m += 1
         if m == 0:
             continue
-        starts[m] = end
+        loss += neg_window(means, w_out, slots, m, targets, n_targets, alpha, block[:3])  # means += steps
         for c in range(m):
-            size = starts[c + 1] - starts[c]
-            _hidden(w_in, bag[starts[c]:], size, np.float32(1.0 / size), means[c])
-        loss += neg_window(means, w_out, order, m, targets, n_targets, alpha, block[:3])
-        for c in range(m):  # neg_window left each mean's gradient step in block[2]
-            _spread(w_in, bag[starts[c]:], starts[c + 1] - starts[c], block[2][c])
+            slot = slots[c]
+            _add(pending[slot], np.float32(1.0), steps[c])
+            extra = overlap[words[slot]] - np.float32(1.0)
+            if extra != 0.0:  # a row listed twice moves the mean twice as far
+                _add(means[slot], extra, steps[c])
         pairs += m
+    for p in range(max(0, n - window - 1), n):
+        _retire(w_in, ring, p % size)
     return loss, pairs
 
 
@@ -291,8 +329,7 @@ def _train(arch_cbow, loss_kind, w_in, w_out, ids, ends, sent_lo, sent_hi, table
     sent = np.empty(longest, dtype=np.int32)
     work = _workspace(loss_kind, w_in.shape[1], w_out.shape[0], params[1], tables[3].shape[1], params[0], most_rows)
     block = window_block(w_in.shape[1], params[0], params[1])
-    means = np.empty((2 * params[0], w_in.shape[1]), np.float32)  # the window's context means
-    starts = np.empty(2 * params[0] + 1, np.int64)  # context c's rows are bag[starts[c]:starts[c + 1]]
+    ring = _ring(w_in.shape[1], params[0], most_rows)
     done, loss, count = 0, 0.0, 0
     for s in range(sent_lo, sent_hi):
         start = ends[s - 1] if s > 0 else 0
@@ -301,7 +338,7 @@ def _train(arch_cbow, loss_kind, w_in, w_out, ids, ends, sent_lo, sent_hi, table
         if arch_cbow:
             l, c = _cbow_sentence(loss_kind, w_in, w_out, sent, n, tables, params, alpha, rng, work)
         elif loss_kind == LOSS_NEG:
-            l, c = _sg_neg_sentence(w_in, w_out, sent, n, tables, params, alpha, rng, work, block, means, starts)
+            l, c = _sg_neg_sentence(w_in, w_out, sent, n, tables, params, alpha, rng, work, block, ring)
         else:
             l, c = _sg_sentence(loss_kind, w_in, w_out, sent, n, tables, params, alpha, rng, work)
         loss += l
