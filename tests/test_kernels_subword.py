@@ -144,6 +144,25 @@ def test_subword_skipgram_kernel_equals_reference_steps(loss):
     assert tally[1] == 2 * (len(SENTENCE) - 1) and tally[2] == len(SENTENCE)
 
 
+def test_subword_skipgram_neg_by_pair_equals_fasttexts_order():
+    # the cluster replicas' kernel: one step per pair, the center's mean predicting each context
+    tables, tree = _tables("neg")
+    w_in, w_out = _weights("neg", seed=4)
+    v, u = w_in.astype(np.float64), w_out.astype(np.float64)
+    fn, expected_loss = _pair_loss_fn("neg", tree), 0.0
+    for i, center in enumerate(SENTENCE):
+        for j in (i - 1, i + 1):
+            if 0 <= j < len(SENTENCE):
+                rows = WORD_ROWS[center]
+                expected_loss += _step(v, u, len(rows), *model.subword_skipgram(rows, [SENTENCE[j]], v, u, fn))
+    ids, ends, tally = np.array(SENTENCE, np.int32), np.array([len(SENTENCE)], np.int64), np.zeros(3)
+    kernels_subword.train_subword_skipgram_neg_by_pair(w_in, w_out, ids, ends, 0, 1, tables, (1, 3, ALPHA, ALPHA, True),
+                                                       np.array([12345], np.uint64), tally)
+    assert_allclose(w_in, v, rtol=1e-4, atol=1e-6)
+    assert_allclose(w_out, u, rtol=1e-4, atol=1e-6)
+    assert tally[0] == pytest.approx(expected_loss, rel=1e-5)
+
+
 @pytest.mark.parametrize("loss", ["neg", "hs", "softmax"])
 @pytest.mark.parametrize("mean", [True, False])
 def test_subword_cbow_kernel_equals_reference_steps(loss, mean):

@@ -78,8 +78,12 @@ def encode_block(data, key, run_id, words, lowercase, max_sentence_length):
 
 
 class _RoundTrainer(loop.Trainer):
-    """A Trainer whose learning rate follows the driver's global progress, not this shard's."""
+    """A Trainer whose learning rate follows the driver's global progress, not this shard's.
 
+    With subwords, skip-gram neg takes a step per pair, as fastText: the local run's window order
+    loses WS-353 once the replicas' updates are summed (see `subword_model.kernel_and_tables`)."""
+
+    subword_by_pair = True
     span = (0.0, 0.0, 0, 1)  # (alpha at the round's start, at its end, first word, words) of this shard
 
     def job_layout(self):

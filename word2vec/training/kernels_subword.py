@@ -8,10 +8,11 @@ hidden vector receives the whole hidden gradient, not a 1/n share of it (see
 Skip-gram with `neg` trains as the word kernel does (`kernels.neg_window`): a window at a
 time, the subword mean of each context word predicts the center word, the window's pairs
 share their noise words and take their gradients at the old weights, and every row of a
-context word gets the whole gradient of its mean. On the text8 prefix, at scripts/bench.py's
-settings (3 seeds), this scores analogy 43.3% against 38.5%, MEN 0.439 against 0.389, MTurk
-0.319 against 0.300 and the same WS-353 (0.454) as fastText's order: the center's mean
-predicting each context word, one pair at a time, fresh noise words for each pair.
+context word gets the whole gradient of its mean; a position's rows are read and written
+once (see `_sg_neg_sentence`). On the text8 prefix, at scripts/bench.py's settings (3 seeds),
+this scores analogy 42.8% against 38.5%, MEN 0.437 against 0.389, MTurk 0.325 against 0.300
+and WS-353 0.456 against 0.454 for fastText's order (the center's mean predicting each
+context word, one pair at a time, fresh noise words for each pair), in two thirds of the time.
 
 Skip-gram with hs and softmax keeps fastText's order, one step per pair, but gathers and
 spreads the center's rows once per center rather than once per pair: when a pair's gradient
@@ -34,7 +35,7 @@ output layer over several targets at once (neg, hs and softmax) is this module's
 import numpy as np
 from numba import njit
 
-from .kernel_ops import (LOSS_HS, LOSS_NEG, LOSS_SOFTMAX, apply, below, draw_targets, logistic, prefetch_row,
+from .kernel_ops import (LOSS_HS, LOSS_NEG, LOSS_SOFTMAX, apply, below, draw_targets, logistic, neg_rows, prefetch_row,
                          sample_noise, scores, subsample)
 from .kernels import neg_window, window_block
 
@@ -155,6 +156,31 @@ def output(loss_kind, h, targets, k, w_out, tables, negative, alpha, rng, work):
 
 
 @njit(**JIT_OPTIONS)
+def _noise_ahead(targets, k, negative, tables, rng, noise, w_out):
+    """Draw the noise words of k pairs, in the order `output` would draw them, and start
+    loading their output rows and the targets' while the first pairs train."""
+    for t in range(k):
+        prefetch_row(w_out, targets[t])
+        for q in range(negative):
+            noise[t * negative + q] = sample_noise(rng, tables[1], tables[2])
+            prefetch_row(w_out, noise[t * negative + q])
+
+
+@njit(**JIT_OPTIONS)
+def _pair_neg(h, grad_h, w_out, target, noise, at, negative, alpha, out_rows, grads):
+    """`output` for one neg pair whose noise words are drawn already, noise[at:at + negative]."""
+    grad_h[:] = 0.0
+    out_rows[0] = target
+    n = 1
+    for q in range(at, at + negative):
+        r = noise[q]
+        if r != target:  # as the word kernels: the target is never its own negative
+            out_rows[n] = r
+            n += 1
+    return neg_rows(h, grad_h, w_out, out_rows, n, alpha, grads)
+
+
+@njit(**JIT_OPTIONS)
 def _prefetch_bag(w_in, offsets, rows, word):
     """Start loading the input rows of `word` (the next center) while this one trains."""
     for t in range(offsets[word], offsets[word + 1]):
@@ -163,14 +189,14 @@ def _prefetch_bag(w_in, offsets, rows, word):
 
 @njit(**JIT_OPTIONS)
 def _sg_sentence(loss_kind, w_in, w_out, sent, n, tables, params, alpha, rng, work):
-    """hs and softmax, one step per pair: the center's subword mean predicts each context word in turn.
+    """One step per pair, fastText's order: the center's subword mean predicts each context word in turn.
 
-    The next center's input rows are prefetched: the bucket rows are scattered over a matrix far
-    larger than the cache.
+    The next center's input rows, and with `neg` all the pairs' output rows, are prefetched:
+    the bucket rows are scattered over a matrix far larger than the cache.
     """
     window, negative = params[0], params[1]
     offsets, rows, overlap = tables[6], tables[7], tables[8]
-    h, grad_h, bag, targets, total = work[0], work[1], work[6], work[7], work[8]
+    h, grad_h, bag, targets, total, noise = work[0], work[1], work[6], work[7], work[8], work[9]
     loss, pairs = 0.0, 0
     for i in range(n):
         if i + 1 < n:
@@ -183,11 +209,16 @@ def _sg_sentence(loss_kind, w_in, w_out, sent, n, tables, params, alpha, rng, wo
                 k += 1
         if k == 0:
             continue
+        if loss_kind == LOSS_NEG:
+            _noise_ahead(targets, k, negative, tables, rng, noise, w_out)
         m = _gather(offsets, rows, sent[i], bag, 0)
         _hidden(w_in, bag, m, np.float32(1.0 / m), h)
         total[:] = 0.0
         for t in range(k):
-            loss += output(loss_kind, h, targets[t:t + 1], 1, w_out, tables, negative, alpha, rng, work)
+            if loss_kind == LOSS_NEG:
+                loss += _pair_neg(h, grad_h, w_out, targets[t], noise, t * negative, negative, alpha, work[3], work[5])
+            else:
+                loss += output(loss_kind, h, targets[t:t + 1], 1, w_out, tables, negative, alpha, rng, work)
             _add(total, np.float32(1.0), grad_h)
             _add(h, overlap[sent[i]], grad_h)  # the mean of the rows, had the pair's step reached them
         _spread(w_in, bag, m, total)
@@ -303,17 +334,19 @@ def _cbow_sentence(loss_kind, w_in, w_out, sent, n, tables, params, alpha, rng, 
 @njit(**JIT_OPTIONS)
 def _workspace(loss_kind, dim, n_out, negative, depth, window, most_rows):
     """Scratch: (h, grad_h, softmax scores, output rows, labels, output gradients, input rows, targets,
-    summed gradient)."""
+    summed gradient, noise words drawn ahead)."""
     n_scores = n_out if loss_kind == LOSS_SOFTMAX else 1
     n_rows = 2 * window * max(negative + 1, depth)
     return (np.empty(dim, np.float32), np.empty(dim, np.float32), np.empty(n_scores, np.float64),
             np.empty(n_rows, np.int64), np.empty(n_rows, np.float32), np.empty(n_rows, np.float32),
-            np.empty(2 * window * most_rows, np.int64), np.empty(2 * window, np.int64), np.empty(dim, np.float32))
+            np.empty(2 * window * most_rows, np.int64), np.empty(2 * window, np.int64), np.empty(dim, np.float32),
+            np.empty(2 * window * max(negative, 1), np.int64))
 
 
 @njit(**JIT_OPTIONS)
-def _train(arch_cbow, loss_kind, w_in, w_out, ids, ends, sent_lo, sent_hi, tables, params, rng, tally):
-    """Train on sentences [sent_lo, sent_hi); the learning rate falls linearly across them."""
+def _train(arch_cbow, loss_kind, by_pair, w_in, w_out, ids, ends, sent_lo, sent_hi, tables, params, rng, tally):
+    """Train on sentences [sent_lo, sent_hi); the learning rate falls linearly across them. With `by_pair`,
+    skip-gram neg takes fastText's order (`_sg_sentence`) instead of windows (`_sg_neg_sentence`)."""
     if sent_hi <= sent_lo:
         return
     alpha_start, alpha_end = params[2], params[3]
@@ -337,7 +370,7 @@ def _train(arch_cbow, loss_kind, w_in, w_out, ids, ends, sent_lo, sent_hi, table
         n = subsample(ids, start, ends[s], tables[0], rng, sent)
         if arch_cbow:
             l, c = _cbow_sentence(loss_kind, w_in, w_out, sent, n, tables, params, alpha, rng, work)
-        elif loss_kind == LOSS_NEG:
+        elif loss_kind == LOSS_NEG and not by_pair:
             l, c = _sg_neg_sentence(w_in, w_out, sent, n, tables, params, alpha, rng, work, block, ring)
         else:
             l, c = _sg_sentence(loss_kind, w_in, w_out, sent, n, tables, params, alpha, rng, work)
@@ -351,32 +384,38 @@ def _train(arch_cbow, loss_kind, w_in, w_out, ids, ends, sent_lo, sent_hi, table
 
 @njit(**JIT_OPTIONS)
 def train_subword_skipgram_neg(w_in, w_out, ids, ends, sent_lo, sent_hi, tables, params, rng, tally):
-    _train(False, LOSS_NEG, w_in, w_out, ids, ends, sent_lo, sent_hi, tables, params, rng, tally)
+    _train(False, LOSS_NEG, False, w_in, w_out, ids, ends, sent_lo, sent_hi, tables, params, rng, tally)
 
 
 @njit(**JIT_OPTIONS)
 def train_subword_skipgram_hs(w_in, w_out, ids, ends, sent_lo, sent_hi, tables, params, rng, tally):
-    _train(False, LOSS_HS, w_in, w_out, ids, ends, sent_lo, sent_hi, tables, params, rng, tally)
+    _train(False, LOSS_HS, False, w_in, w_out, ids, ends, sent_lo, sent_hi, tables, params, rng, tally)
 
 
 @njit(**JIT_OPTIONS)
 def train_subword_skipgram_softmax(w_in, w_out, ids, ends, sent_lo, sent_hi, tables, params, rng, tally):
-    _train(False, LOSS_SOFTMAX, w_in, w_out, ids, ends, sent_lo, sent_hi, tables, params, rng, tally)
+    _train(False, LOSS_SOFTMAX, False, w_in, w_out, ids, ends, sent_lo, sent_hi, tables, params, rng, tally)
 
 
 @njit(**JIT_OPTIONS)
 def train_subword_cbow_neg(w_in, w_out, ids, ends, sent_lo, sent_hi, tables, params, rng, tally):
-    _train(True, LOSS_NEG, w_in, w_out, ids, ends, sent_lo, sent_hi, tables, params, rng, tally)
+    _train(True, LOSS_NEG, False, w_in, w_out, ids, ends, sent_lo, sent_hi, tables, params, rng, tally)
 
 
 @njit(**JIT_OPTIONS)
 def train_subword_cbow_hs(w_in, w_out, ids, ends, sent_lo, sent_hi, tables, params, rng, tally):
-    _train(True, LOSS_HS, w_in, w_out, ids, ends, sent_lo, sent_hi, tables, params, rng, tally)
+    _train(True, LOSS_HS, False, w_in, w_out, ids, ends, sent_lo, sent_hi, tables, params, rng, tally)
 
 
 @njit(**JIT_OPTIONS)
 def train_subword_cbow_softmax(w_in, w_out, ids, ends, sent_lo, sent_hi, tables, params, rng, tally):
-    _train(True, LOSS_SOFTMAX, w_in, w_out, ids, ends, sent_lo, sent_hi, tables, params, rng, tally)
+    _train(True, LOSS_SOFTMAX, False, w_in, w_out, ids, ends, sent_lo, sent_hi, tables, params, rng, tally)
+
+
+@njit(**JIT_OPTIONS)
+def train_subword_skipgram_neg_by_pair(w_in, w_out, ids, ends, sent_lo, sent_hi, tables, params, rng, tally):
+    """Skip-gram neg in fastText's order, one step per pair: what cluster replicas train (`subword_model.kernel_and_tables`)."""
+    _train(False, LOSS_NEG, True, w_in, w_out, ids, ends, sent_lo, sent_hi, tables, params, rng, tally)
 
 
 KERNELS = {

@@ -80,6 +80,8 @@ class State:
 class Trainer:
     """Runs the epochs of one training run over an encoded corpus, on one or more threads."""
 
+    subword_by_pair = False  # cluster replicas: skip-gram neg with subwords a step per pair (see subword_model)
+
     def __init__(self, data, config, reporter=None, threads=None):
         self.data, self.config = data, config
         self.reporter = reporter or Reporter()
@@ -89,7 +91,8 @@ class Trainer:
         self.layout = None  # fastText's model: subword kernels, and each word's rows in the compact matrix
         if subword_model.enabled(config):
             self.layout = subword_model.make_layout(data.vocab, config)
-            self.kernel, self.tables = subword_model.kernel_and_tables(config, self.tables, self.layout)
+            self.kernel, self.tables = subword_model.kernel_and_tables(config, self.tables, self.layout,
+                                                                       self.subword_by_pair)
         self.jobs = make_jobs(data.ends)
         self.total_words = int(data.ends[-1])
         self.order, self.starts = self.job_layout()

@@ -73,12 +73,21 @@ def _overlap(offsets, rows):
     return (squares / np.maximum(lengths, 1)).astype(np.float32)
 
 
-def kernel_and_tables(config, tables, layout):
-    """The subword kernel for the config's arch and loss, and `tables` with each word's rows (a Layout) appended."""
+def kernel_and_tables(config, tables, layout, by_pair=False):
+    """The subword kernel for the config's arch and loss, and `tables` with each word's rows (a Layout) appended.
+
+    `by_pair` (cluster replicas) trains skip-gram neg in fastText's order, a step per pair, instead of
+    a window at a time: the replicas' summed updates of the window order lost 0.06–0.08 of WS-353 on
+    the text8 prefix (0.38–0.40 against 0.46 for fastText's order, `--cluster local:2`, seeds 1–2),
+    while a local run of it keeps WS-353 (README, Subwords).
+    """
     from . import kernels_subword  # numba: imported when training starts, not with this module
 
     rows = (layout.offsets, layout.rows, layout.overlap)
-    return kernels_subword.KERNELS[(config.model.arch, config.model.loss)], tuple(tables) + rows
+    key = (config.model.arch, config.model.loss)
+    if by_pair and key == ("skipgram", "neg"):
+        return kernels_subword.train_subword_skipgram_neg_by_pair, tuple(tables) + rows
+    return kernels_subword.KERNELS[key], tuple(tables) + rows
 
 
 def _full_rows(layout):
