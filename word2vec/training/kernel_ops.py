@@ -319,3 +319,17 @@ def draw_targets(center, negative, threshold, alias, rng, rows):
             rows[n] = noise
             n += 1
     return n
+
+
+@njit(**JIT_OPTIONS)
+def next_targets(sent, i, n, negative, threshold, alias, rng, rows, ahead, n_ahead, w_out):
+    """Skip-gram neg, a window at a time: center i's targets, drawn one window early in
+    ahead[:n_ahead], go to rows; center i + 1's are drawn into ahead and their output rows start
+    loading into the cache. Returns (targets of center i, of center i + 1)."""
+    n_rows = n_ahead
+    rows[:n_rows] = ahead[:n_rows]
+    if i + 1 < n:
+        n_ahead = draw_targets(sent[i + 1], negative, threshold, alias, rng, ahead)
+        for t in range(n_ahead):
+            prefetch_row(w_out, ahead[t])
+    return n_rows, n_ahead

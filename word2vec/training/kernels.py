@@ -21,8 +21,8 @@ Shared arguments of the `train_*` kernels:
 import numpy as np
 from numba import njit
 
-from .kernel_ops import (JIT_OPTIONS, LOSS_HS, LOSS_NEG, LOSS_SOFTMAX, below, draw_targets, output, output_hs,
-                         prefetch_row, sigmoid_and_log, subsample)
+from .kernel_ops import (JIT_OPTIONS, LOSS_HS, LOSS_NEG, LOSS_SOFTMAX, below, draw_targets, next_targets, output,
+                         output_hs, prefetch_row, sigmoid_and_log, subsample)
 
 
 @njit(**JIT_OPTIONS)
@@ -138,14 +138,9 @@ def _sg_neg_sentence(w_in, w_out, sent, n, tables, params, alpha, rng, work, blo
     loss, pairs = 0.0, 0
     n_ahead = draw_targets(sent[0], negative, tables[1], tables[2], rng, ahead) if n > 0 else 0
     for i in range(n):
-        n_rows = n_ahead
-        rows[:n_rows] = ahead[:n_rows]
-        if i + 1 < n:
-            n_ahead = draw_targets(sent[i + 1], negative, tables[1], tables[2], rng, ahead)
-            for t in range(n_ahead):
-                prefetch_row(w_out, ahead[t])
-            if i + 1 + window < n:
-                prefetch_row(w_in, sent[i + 1 + window])
+        n_rows, n_ahead = next_targets(sent, i, n, negative, tables[1], tables[2], rng, rows, ahead, n_ahead, w_out)
+        if i + 1 + window < n:
+            prefetch_row(w_in, sent[i + 1 + window])
         b = below(rng, window)
         m = 0
         for j in range(max(0, i - window + b), min(n, i + window - b + 1)):

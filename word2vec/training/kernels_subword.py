@@ -35,8 +35,8 @@ output layer over several targets at once (neg, hs and softmax) is this module's
 import numpy as np
 from numba import njit
 
-from .kernel_ops import (LOSS_HS, LOSS_NEG, LOSS_SOFTMAX, apply, below, draw_targets, logistic, neg_rows, prefetch_row,
-                         sample_noise, scores, subsample)
+from .kernel_ops import (LOSS_HS, LOSS_NEG, LOSS_SOFTMAX, apply, below, draw_targets, logistic, neg_rows,
+                         next_targets, prefetch_row, sample_noise, scores, subsample)
 from .kernels import neg_window, window_block
 
 JIT_OPTIONS = dict(nogil=True, fastmath=True, cache=True)
@@ -280,14 +280,10 @@ def _sg_neg_sentence(w_in, w_out, sent, n, tables, params, alpha, rng, work, blo
         while loaded < min(n, i + window + 1):
             _load(w_in, offsets, rows, sent[loaded], ring, loaded % size)
             loaded += 1
-        n_targets = n_ahead
-        targets[:n_targets] = ahead[:n_targets]
-        if i + 1 < n:
-            n_ahead = draw_targets(sent[i + 1], negative, tables[1], tables[2], rng, ahead)
-            for t in range(n_ahead):
-                prefetch_row(w_out, ahead[t])
-            if i + 1 + window < n:
-                _prefetch_bag(w_in, offsets, rows, sent[i + 1 + window])
+        n_targets, n_ahead = next_targets(sent, i, n, negative, tables[1], tables[2], rng, targets, ahead, n_ahead,
+                                          w_out)
+        if i + 1 + window < n:
+            _prefetch_bag(w_in, offsets, rows, sent[i + 1 + window])
         b = below(rng, window)  # dynamic window: effective size window - b
         m = 0
         for j in range(max(0, i - window + b), min(n, i + window - b + 1)):
