@@ -410,7 +410,8 @@ def train_subword_cbow_softmax(w_in, w_out, ids, ends, sent_lo, sent_hi, tables,
 
 @njit(**JIT_OPTIONS)
 def train_subword_skipgram_neg_by_pair(w_in, w_out, ids, ends, sent_lo, sent_hi, tables, params, rng, tally):
-    """Skip-gram neg in fastText's order, one step per pair: what cluster replicas train (`subword_model.kernel_and_tables`)."""
+    """Skip-gram neg in fastText's order, one step per pair: what cluster replicas train
+    (`subword_model.kernel_and_tables`)."""
     _train(False, LOSS_NEG, True, w_in, w_out, ids, ends, sent_lo, sent_hi, tables, params, rng, tally)
 
 
