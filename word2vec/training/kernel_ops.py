@@ -327,7 +327,8 @@ def next_targets(sent, i, n, negative, threshold, alias, rng, rows, ahead, n_ahe
     ahead[:n_ahead], go to rows; center i + 1's are drawn into ahead and their output rows start
     loading into the cache. Returns (targets of center i, of center i + 1)."""
     n_rows = n_ahead
-    rows[:n_rows] = ahead[:n_rows]
+    for t in range(n_rows):  # a loop, not a slice copy: that compiles a shape-mismatch message (5 s)
+        rows[t] = ahead[t]
     if i + 1 < n:
         n_ahead = draw_targets(sent[i + 1], negative, threshold, alias, rng, ahead)
         for t in range(n_ahead):
