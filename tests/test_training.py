@@ -129,7 +129,8 @@ def test_loss_decreases_over_epochs_on_the_bundled_corpus(tmp_path):
 @pytest.mark.parametrize("loss", ["neg", "hs", "softmax"])
 def test_every_arch_and_loss_learns_capitals(demo_slice, tmp_path, arch, loss):
     alpha = "0.05" if arch == "cbow" else "0.025"
-    config = _config(f"model.arch={arch}", f"model.loss={loss}", "train.epochs=5", "train.threads=2",
+    epochs = 2 if loss == "softmax" else 5  # the exact softmax costs the vocabulary a pair; 2 epochs find 5 of 5
+    config = _config(f"model.arch={arch}", f"model.loss={loss}", f"train.epochs={epochs}", "train.threads=2",
                      f"train.alpha={alpha}", "model.vector_size=32")
     kernel = kernels.KERNELS[(arch, loss)]
     training.preload(config)
