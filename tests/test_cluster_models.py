@@ -97,6 +97,27 @@ def test_a_subword_replica_sends_every_row_it_changed(topic_corpus, monkeypatch,
     assert all(np.array_equal(work, base) for work, base in zip(whole.work, whole.base))
 
 
+def test_a_worker_loads_the_subword_kernel_its_replica_trains_with():
+    """`load_kernel`, which every worker runs while the corpus is counted, loads the skip-gram neg kernel of
+    fastText's order that replicas train with, not the local run's window kernel (in a fresh process, so
+    no other test has loaded either)."""
+    import subprocess
+    import sys
+
+    script = """
+from word2vec import config as config_mod
+from word2vec.distributed import replica
+from word2vec.training import kernels_subword as k
+config = config_mod.Config().with_overrides({"model.maxn": 4, "model.minn": 3, "model.buckets": 100,
+                                             "model.vector_size": 8})
+replica.load_kernel(config)
+print(len(k.train_subword_skipgram_neg_by_pair.signatures), len(k.train_subword_skipgram_neg.signatures))
+"""
+    done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=600)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.split() == ["1", "0"]
+
+
 @pytest.mark.parametrize("loss,maxn", [("neg", 0), ("hs", 0), ("neg", 4)])
 def test_a_partial_round_sends_the_frequent_rows_and_holds_the_others_over(topic_corpus, loss, maxn):
     """With frequency tiers a partial round sends the rows of the most frequent words (under hs, the tree

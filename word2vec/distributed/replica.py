@@ -42,10 +42,10 @@ def initial_weights(vocab, config):
 def load_kernel(config):
     """Import the kernels and load the config's one from numba's cache (a task sent to every worker as the
     driver connects, so that it runs while the corpus is counted, not when the shards are built), and the
-    passes over the deltas."""
+    passes over the deltas. With subwords, skip-gram neg is the replicas' own kernel (`_RoundTrainer`)."""
     memory.keep_freed_buffers()
     deltas_mod.warm_up()
-    loop.preload(config)
+    loop.preload(config, trainer_class=_RoundTrainer)
 
 
 def warm_up(client, config, priority=0):

@@ -261,17 +261,18 @@ class Trainer:
                             f"alpha {self.alpha_at(state.epoch, done):.5f}, loss {loss:.4f}", refresh=False)
 
 
-def preload(config, reporter=None):
+def preload(config, reporter=None, trainer_class=None):
     """Load (or compile) the config's kernel before the corpus is read, then drop LLVM's pages.
 
     The kernel is called once on a two-word stand-in corpus whose arrays have the types of the
     real ones, so training finds it loaded; LLVM is not needed after that (see `pages`), and
-    its pages leave the process before the corpus and the weights arrive.
+    its pages leave the process before the corpus and the weights arrive. `trainer_class`: the
+    Trainer that will train (cluster replicas choose their own subword kernel), Trainer by default.
     """
     stand_in = Corpus(vocab_mod.from_counts(["a", "b"], np.array([2, 1], dtype=np.int64)),
                       ids=np.frombuffer(np.zeros(2, np.int32).tobytes(), np.int32),
                       ends=np.frombuffer(np.array([2], np.int64).tobytes(), np.int64), raw_tokens=2)
-    trainer = Trainer(stand_in, config, reporter, threads=1)
+    trainer = (trainer_class or Trainer)(stand_in, config, reporter, threads=1)
     dim = config.model.vector_size
     trainer.warm_up(State(np.zeros((2, dim), np.float32), np.zeros((2, dim), np.float32),
                           thread_seed(0, 0)[None], np.zeros((1, 3))))
