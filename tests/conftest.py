@@ -4,6 +4,8 @@ import bz2
 import gzip
 import itertools
 import lzma
+import subprocess
+import sys
 
 import pytest
 
@@ -52,3 +54,46 @@ def topic_corpus(tmp_path_factory):
     path = tmp_path_factory.mktemp("topics") / "topics.txt"
     path.write_text("\n".join(lines) + "\n")
     return str(path), TOPICS
+
+
+_COMPILE = """
+import sys
+from word2vec import config as config_mod
+from word2vec.training import loop
+
+
+class ByPair(loop.Trainer):
+    subword_by_pair = True  # the cluster replicas' subword skip-gram neg
+
+
+maxn = int(sys.argv[1])
+if not maxn:
+    from word2vec.distributed import deltas
+    deltas.warm_up()
+for arch in ("skipgram", "cbow"):
+    for loss in ("neg", "hs", "softmax"):
+        config = config_mod.Config().with_overrides({"model.arch": arch, "model.loss": loss, "model.maxn": maxn,
+                                                     "model.buckets": 100, "model.vector_size": 8})
+        loop.preload(config)
+        if maxn and (arch, loss) == ("skipgram", "neg"):
+            loop.preload(config, trainer_class=ByPair)
+"""
+
+
+@pytest.fixture(scope="session", autouse=True)
+def kernels_compiled():
+    """On a fresh checkout, compile the training kernels before the tests, the word kernels and the
+    subword kernels in two processes at once (numba caches them on disk; the tests load them).
+
+    Compiled where a test first needs them, they take ~2 minutes one at a time on a 2-core machine
+    with a core idle. When every kernel is in the cache already, this does nothing.
+    """
+    from word2vec.training import kernels, kernels_subword, loop
+
+    every = [*kernels.KERNELS.values(), *kernels_subword.KERNELS.values(),
+             kernels_subword.train_subword_skipgram_neg_by_pair]
+    if all(loop._kernel_cached(kernel) for kernel in every):
+        return
+    runs = [subprocess.Popen([sys.executable, "-c", _COMPILE, maxn]) for maxn in ("0", "6")]
+    for run in runs:
+        assert run.wait(timeout=1200) == 0, "compiling the kernels failed"
