@@ -92,7 +92,7 @@ def kernels_compiled():
 
     every = [*kernels.KERNELS.values(), *kernels_subword.KERNELS.values(),
              kernels_subword.train_subword_skipgram_neg_by_pair]
-    if all(loop._kernel_cached(kernel) for kernel in every):
+    if all(loop.kernel_cached(kernel) for kernel in every):
         return
     runs = [subprocess.Popen([sys.executable, "-c", _COMPILE, maxn]) for maxn in ("0", "6")]
     for run in runs:

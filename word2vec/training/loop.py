@@ -140,7 +140,7 @@ class Trainer:
 
     def warm_up(self, state):
         """Compile (or load from cache) the kernel before the clock starts."""
-        if not _kernel_cached(self.kernel):
+        if not kernel_cached(self.kernel):
             model = self.config.model
             self.reporter.log(f"compiling the {model.arch}/{model.loss} training kernel, about 10 s "
                               "(once for each arch and loss; later runs load it from the cache)…")
@@ -279,7 +279,7 @@ def preload(config, reporter=None, trainer_class=None):
     pages.release_compiler_pages()
 
 
-def _kernel_cached(kernel):
+def kernel_cached(kernel):
     """True when the kernel is compiled in this process or in numba's on-disk cache."""
     if kernel.signatures:
         return True
